@@ -1,0 +1,217 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { context, createContextKey } from '@opentelemetry/api';
+import type { AttestOptions } from './types';
+
+/** The OpenTelemetry context key attest() sets. */
+export const ATTESTED_KEY = createContextKey('mima.attested');
+
+/**
+ * The guard's own store, for when no OpenTelemetry context manager propagates context
+ * and for setAttested(). Created at first need: on Node 20 any active AsyncLocalStorage
+ * slows every `await` in the app, so apps that never attest, or whose OTel context
+ * manager already carries the flag, never pay for it.
+ */
+let store: AsyncLocalStorage<boolean> | undefined;
+
+function ownStore(): AsyncLocalStorage<boolean> {
+  store ??= new AsyncLocalStorage<boolean>();
+  return store;
+}
+
+/** True when the current async context is attested. Called on every patched SDK call. */
+export function isAttested(): boolean {
+  const own = store?.getStore();
+  if (own !== undefined) return own;
+  return context.active().getValue(ATTESTED_KEY) === true;
+}
+
+/**
+ * Sets the flag for the current async context and the work it starts from here on,
+ * like the Python guard's ContextVar: other concurrent tasks are not affected.
+ * Prefer attest(), which cannot leak the flag past the function it wraps.
+ */
+export function setAttested(value: boolean): void {
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`setAttested expects true or false; got ${typeof value} ${String(value)}`);
+  }
+  ownStore().enterWith(value);
+}
+
+/** Runs fn attested, and keeps a returned generator attested on every next(). */
+function runAttested<R>(fn: (...args: unknown[]) => R, thisArg: unknown, args: unknown[]): R {
+  const attestedContext = context.active().setValue(ATTESTED_KEY, true);
+  const result = context.with(attestedContext, () => {
+    // A working OTel context manager carries the flag through async work by itself; the
+    // own store is needed when none is registered, or once setAttested() has created it
+    // (its value is read first and must not hide this scope).
+    if (store !== undefined || context.active() !== attestedContext) {
+      return ownStore().run(true, () => fn.apply(thisArg, args));
+    }
+    return fn.apply(thisArg, args);
+  });
+  return isGenerator(result) ? (attestedGenerator(result) as R) : result;
+}
+
+type AnyGenerator = Generator<unknown, unknown, unknown> | AsyncGenerator<unknown, unknown, unknown>;
+
+function isGenerator(value: unknown): value is AnyGenerator {
+  const tag = Object.prototype.toString.call(value);
+  return tag === '[object AsyncGenerator]' || tag === '[object Generator]';
+}
+
+/** A generator's body runs in the context of whoever calls next(), so each step is re-attested. */
+function attestedGenerator(generator: AnyGenerator): AnyGenerator {
+  const step = (name: 'next' | 'return' | 'throw') =>
+    function (value?: unknown) {
+      return runAttested(generator[name] as (...a: unknown[]) => unknown, generator, [value]);
+    };
+  const isAsync = Object.prototype.toString.call(generator) === '[object AsyncGenerator]';
+  const wrapped = {
+    next: step('next'),
+    return: step('return'),
+    throw: step('throw'),
+    [isAsync ? Symbol.asyncIterator : Symbol.iterator]() {
+      return wrapped;
+    },
+    [Symbol.toStringTag]: isAsync ? 'AsyncGenerator' : 'Generator',
+  };
+  return wrapped as unknown as AnyGenerator;
+}
+
+function validateOptions(options: unknown): AttestOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(
+      `attest() options must be an object like { toolName: 'classify' }; got ${String(options)}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'toolName') {
+      throw new TypeError(`Unknown attest() option "${key}"; accepted: toolName`);
+    }
+  }
+  const { toolName } = options as AttestOptions;
+  if (toolName !== undefined && typeof toolName !== 'string') {
+    throw new TypeError(`attest() option toolName must be a string; got ${typeof toolName}`);
+  }
+  return options as AttestOptions;
+}
+
+/** Returns fn wrapped so that every call of it, and the async work it starts, is attested. */
+export function attestFunction<F extends (...args: never[]) => unknown>(fn: F): F {
+  if (typeof fn !== 'function') {
+    throw new TypeError(`attest() can wrap a function or decorate a method; got ${typeof fn}`);
+  }
+  const wrapped = function (this: unknown, ...args: unknown[]) {
+    return runAttested(fn as unknown as (...a: unknown[]) => unknown, this, args);
+  };
+  Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true });
+  Object.defineProperty(wrapped, 'length', { value: fn.length, configurable: true });
+  return wrapped as unknown as F;
+}
+
+/** Usable as attest()(fn), as a TC39 method decorator, and as a legacy (experimentalDecorators) one. */
+export type AttestDecorator = <T>(target: T, ...rest: unknown[]) => T;
+
+function decorator(): AttestDecorator {
+  return function attestDecorator(target: unknown, contextOrKey?: unknown, descriptor?: unknown) {
+    if (isMethodDescriptor(descriptor)) {
+      descriptor.value = attestFunction(descriptor.value);
+      return descriptor;
+    }
+    if (typeof target === 'function' && isDecoratorContext(contextOrKey)) {
+      if (contextOrKey.kind !== 'method') {
+        throw new TypeError(
+          `@attest() decorates methods and functions; it cannot decorate a ${contextOrKey.kind}`,
+        );
+      }
+      return attestFunction(target as (...a: never[]) => unknown);
+    }
+    return attestFunction(target as (...a: never[]) => unknown);
+  } as AttestDecorator;
+}
+
+function isMethodDescriptor(value: unknown): value is { value: (...a: never[]) => unknown } {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as PropertyDescriptor).value === 'function'
+  );
+}
+
+function isDecoratorContext(value: unknown): value is { kind: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string';
+}
+
+export function attest(options?: AttestOptions): AttestDecorator;
+export function attest<F extends (...args: never[]) => unknown>(options: AttestOptions, fn: F): F;
+export function attest<F extends (...args: never[]) => unknown>(fn: F): F;
+export function attest(optionsOrFn?: unknown, fn?: unknown): unknown {
+  if (typeof optionsOrFn === 'function') return attestFunction(optionsOrFn as (...a: never[]) => unknown);
+  validateOptions(optionsOrFn);
+  if (fn !== undefined) return attestFunction(fn as (...a: never[]) => unknown);
+  return decorator();
+}
+
+/** Runs fn attested and returns what it returns. */
+export function withAttested<T>(fn: () => T, options?: AttestOptions): T {
+  validateOptions(options);
+  if (typeof fn !== 'function') {
+    throw new TypeError(`withAttested expects a function; got ${typeof fn}`);
+  }
+  return runAttested(fn as (...a: unknown[]) => T, undefined, []);
+}
+
+/** SDK client objects passed to MimaGovernance.wrap(): every call through them is attested. */
+const attestedClients = new WeakSet<object>();
+
+export function isAttestedClient(client: unknown): boolean {
+  return typeof client === 'object' && client !== null && attestedClients.has(client);
+}
+
+export class MimaGovernance {
+  readonly systemName: string;
+  readonly workspaceId?: string;
+  readonly #apiKey?: string;
+
+  constructor(opts: { apiKey?: string; systemName: string; workspaceId?: string }) {
+    if (opts === null || typeof opts !== 'object') {
+      throw new TypeError('MimaGovernance expects options like { systemName: "my-system" }');
+    }
+    if (typeof opts.systemName !== 'string' || opts.systemName.length === 0) {
+      throw new TypeError(
+        `MimaGovernance option systemName must be a non-empty string; got ${typeof opts.systemName}`,
+      );
+    }
+    for (const key of ['apiKey', 'workspaceId'] as const) {
+      if (opts[key] !== undefined && typeof opts[key] !== 'string') {
+        throw new TypeError(`MimaGovernance option ${key} must be a string; got ${typeof opts[key]}`);
+      }
+    }
+    this.systemName = opts.systemName;
+    this.workspaceId = opts.workspaceId;
+    this.#apiKey = opts.apiKey;
+  }
+
+  /** True when an API key was given (the key itself is never exposed or logged). */
+  get hasApiKey(): boolean {
+    return this.#apiKey !== undefined;
+  }
+
+  attest(options?: AttestOptions): AttestDecorator {
+    return attest(options);
+  }
+
+  /**
+   * A function comes back wrapped by attest(). An SDK client object is marked, not
+   * proxied (a Proxy breaks #private fields), and returned as is: the guard's patch
+   * sees the mark on every call made through it.
+   */
+  wrap<T>(target: T, options?: AttestOptions): T {
+    validateOptions(options);
+    if (typeof target === 'function') return attestFunction(target as (...a: never[]) => unknown) as T;
+    if (typeof target === 'object' && target !== null) {
+      attestedClients.add(target);
+      return target;
+    }
+    throw new TypeError(`MimaGovernance.wrap expects a function or an SDK client object; got ${typeof target}`);
+  }
+}

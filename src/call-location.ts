@@ -1,0 +1,40 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface CodeLocation {
+  file: string;
+  line: number;
+}
+
+/** The guard's compiled code (build/src): its own frames are never the caller. */
+const OWN_DIR = __dirname;
+const FRAME = /\(?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):\d+\)?$/;
+
+/**
+ * The first stack frame outside node internals, node_modules and the guard itself: the
+ * user's line that made the AI call. Paths under the working directory are made relative.
+ * Runs only for unattested calls, never on the attested path.
+ */
+export function captureCallLocation(): CodeLocation | undefined {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 50;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  for (const line of stack.split('\n').slice(1)) {
+    const match = FRAME.exec(line.trim());
+    if (!match) continue;
+    const file = match[1].startsWith('file://') ? fileURLToPath(match[1]) : match[1];
+    if (isLibraryFrame(file)) continue;
+    return { file: displayPath(file), line: Number(match[2]) };
+  }
+  return undefined;
+}
+
+function isLibraryFrame(file: string): boolean {
+  return file.includes(`${path.sep}node_modules${path.sep}`) || file.startsWith(OWN_DIR + path.sep);
+}
+
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}

@@ -1,0 +1,157 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { MODES, type MimaGuardConfig, type Mode } from './types';
+
+export interface ResolvedConfig {
+  enabled: boolean;
+  mode: Mode;
+  logFile: string;
+  socketPath: string;
+  workspaceId: string | null;
+  captureCallSite: boolean;
+  warnOnce: boolean;
+  maxBytes: number;
+  backups: number;
+  modules: Record<string, unknown>;
+}
+
+const KNOWN_KEYS = [
+  'enabled',
+  'mode',
+  'logFile',
+  'socketPath',
+  'workspaceId',
+  'captureCallSite',
+  'warnOnce',
+  'maxBytes',
+  'backups',
+  'modules',
+] as const;
+
+export function mimaHome(): string {
+  return path.join(os.homedir(), '.mima');
+}
+
+/** Constructor config first, then environment, then defaults. Throws TypeError on bad input. */
+export function resolveConfig(
+  config: MimaGuardConfig = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedConfig {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new TypeError(
+      `Mima guard config must be an object or one of the modes ${MODES.join(', ')}; got ${describe(config)}`,
+    );
+  }
+  for (const key of Object.keys(config)) {
+    if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
+      throw new TypeError(
+        `Unknown Mima guard config key "${key}"; accepted keys: ${KNOWN_KEYS.join(', ')}`,
+      );
+    }
+  }
+  const mode = config.mode ?? env.MIMA_GUARD_MODE ?? 'warn';
+  if (!MODES.includes(mode as Mode)) {
+    const source = config.mode !== undefined ? 'mode' : 'MIMA_GUARD_MODE';
+    throw new TypeError(
+      `Invalid Mima guard ${source} ${describe(mode)}; accepted: ${MODES.map((m) => `"${m}"`).join(', ')}`,
+    );
+  }
+  return {
+    enabled: optionalBoolean(config, 'enabled') ?? true,
+    mode: mode as Mode,
+    logFile: pathOption(config, 'logFile', env.MIMA_GUARD_LOG_FILE, 'guard_log.jsonl'),
+    socketPath: pathOption(config, 'socketPath', env.MIMA_DAEMON_SOCKET, 'daemon.sock'),
+    workspaceId: workspaceId(config, env),
+    captureCallSite: optionalBoolean(config, 'captureCallSite') ?? true,
+    warnOnce: optionalBoolean(config, 'warnOnce') ?? true,
+    maxBytes: positiveInteger(config, 'maxBytes') ?? 10 * 1024 * 1024,
+    backups: positiveInteger(config, 'backups', 0) ?? 3,
+    modules: modulesOption(config.modules),
+  };
+}
+
+/** Accepts a whole config or just a mode, as enableGuard() does. */
+export function configFromArgument(arg: MimaGuardConfig | Mode | undefined): MimaGuardConfig {
+  if (arg === undefined) return {};
+  if (typeof arg === 'string') {
+    if (!MODES.includes(arg as Mode)) {
+      throw new TypeError(
+        `Invalid Mima guard mode ${describe(arg)}; accepted: ${MODES.map((m) => `"${m}"`).join(', ')}`,
+      );
+    }
+    return { mode: arg };
+  }
+  return arg;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `${typeof value} ${String(value)}`.slice(0, 80);
+}
+
+function optionalBoolean(config: MimaGuardConfig, key: keyof MimaGuardConfig): boolean | undefined {
+  const value = config[key];
+  if (value === undefined || typeof value === 'boolean') return value as boolean | undefined;
+  throw new TypeError(`Mima guard option ${key} must be true or false; got ${describe(value)}`);
+}
+
+function positiveInteger(config: MimaGuardConfig, key: 'maxBytes' | 'backups', min = 1): number | undefined {
+  const value = config[key];
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min) return value;
+  throw new TypeError(
+    `Mima guard option ${key} must be an integer >= ${min}; got ${describe(value)}`,
+  );
+}
+
+function pathOption(
+  config: MimaGuardConfig,
+  key: 'logFile' | 'socketPath',
+  fromEnv: string | undefined,
+  defaultName: string,
+): string {
+  const value: unknown = config[key];
+  if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
+    throw new TypeError(
+      `Mima guard option ${key} must be a non-empty file path string; got ${describe(value)}`,
+    );
+  }
+  const chosen = (value as string | undefined) ?? (fromEnv || undefined);
+  return path.resolve(chosen ?? path.join(mimaHome(), defaultName));
+}
+
+function workspaceId(config: MimaGuardConfig, env: NodeJS.ProcessEnv): string | null {
+  const value: unknown = config.workspaceId;
+  if (value !== undefined) {
+    if (typeof value !== 'string') {
+      throw new TypeError(`Mima guard option workspaceId must be a string; got ${describe(value)}`);
+    }
+    return value;
+  }
+  if (env.MIMA_WORKSPACE_ID) return env.MIMA_WORKSPACE_ID;
+  return workspaceIdFromConfigFile();
+}
+
+/** `mima login` stores {"workspace_id": "..."} in ~/.mima/config.json. A missing or bad file means none. */
+function workspaceIdFromConfigFile(): string | null {
+  try {
+    const parsed: unknown = JSON.parse(fs.readFileSync(path.join(mimaHome(), 'config.json'), 'utf8'));
+    const id = (parsed as { workspace_id?: unknown }).workspace_id;
+    return typeof id === 'string' && id ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+function modulesOption(value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(
+      `Mima guard option modules must be an object mapping package names to module objects, e.g. { openai: require('openai') }; got ${describe(value)}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,195 @@
+import {
+  InstrumentationBase,
+  InstrumentationNodeModuleDefinition,
+  InstrumentationNodeModuleFile,
+} from '@opentelemetry/instrumentation';
+import * as semver from 'semver';
+import { resolveConfig, type ResolvedConfig } from './config';
+import { activeGuard, GuardRuntime, setActiveGuard } from './guard';
+import { allPatches, applyPatch, findMethodOwner, patchMethod, removePatch } from './patch';
+import { addStatus, hasStatusFor } from './sdk-status';
+import { SDK_DEFINITIONS } from './sdks';
+import type { PatchPoint, SdkDefinition } from './sdks/definition';
+import { SinkChain } from './sinks/chain';
+import { JsonlFileSink } from './sinks/jsonl-sink';
+import { SpanSink } from './sinks/span-sink';
+import type { MimaGuardConfig } from './types';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+
+/** Instances currently enabled; the newest one's configuration is the one in force. */
+const enabledInstances: MimaGuardInstrumentation[] = [];
+
+/**
+ * Patches every supported AI SDK at its request chokepoint. Works with
+ * registerInstrumentations, NodeSDK({ instrumentations }) and enableGuard().
+ */
+export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfig> {
+  // `declare`: these are set from inside the base constructor (setConfig, enable), so they
+  // must not be re-initialised by class-field semantics after it returns.
+  declare private resolved: ResolvedConfig;
+  declare private runtime: GuardRuntime | undefined;
+  declare private closing: Promise<void> | undefined;
+
+  constructor(config: MimaGuardConfig = {}) {
+    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+  }
+
+  /** Validates first (a TypeError names the bad value), then applies; an enabled guard is reconfigured. */
+  override setConfig(config: MimaGuardConfig = {}): void {
+    const resolved = resolveConfig(config);
+    super.setConfig({ ...config, enabled: resolved.enabled });
+    this.resolved = resolved;
+    if (this.runtime) this.startRuntime();
+  }
+
+  /** The configuration in force, with environment and defaults applied. */
+  get resolvedConfig(): ResolvedConfig {
+    return this.resolved;
+  }
+
+  protected init() {
+    return SDK_DEFINITIONS.map((definition) => this.moduleDefinition(definition));
+  }
+
+  override enable(): void {
+    if (this.isEnabled()) return;
+    super.enable();
+    if (!enabledInstances.includes(this)) enabledInstances.push(this);
+    for (const patch of allPatches()) applyPatch(patch);
+    this.patchManualModules();
+    this.startRuntime();
+  }
+
+  override disable(): void {
+    if (!this.isEnabled()) return;
+    super.disable();
+    const index = enabledInstances.indexOf(this);
+    if (index >= 0) enabledInstances.splice(index, 1);
+    if (enabledInstances.length === 0) {
+      for (const patch of allPatches()) removePatch(patch);
+    }
+    this.stopRuntime();
+    const newest = enabledInstances[enabledInstances.length - 1];
+    if (newest && !activeGuard()) newest.startRuntime();
+  }
+
+  /** Resolves when the sinks of the last disable() or reconfiguration are flushed and closed. */
+  async whenClosed(): Promise<void> {
+    await this.closing;
+  }
+
+  private startRuntime(): void {
+    const span = new SpanSink(() => this.tracer);
+    const jsonl = new JsonlFileSink(this.resolved.logFile);
+    // Report mode always writes its JSONL file, as that file is what report mode promises.
+    const sinks = new SinkChain([span, jsonl], this.resolved.mode === 'report' ? [jsonl] : []);
+    this.stopRuntime();
+    this.runtime = new GuardRuntime(this.resolved, sinks);
+    setActiveGuard(this.runtime);
+  }
+
+  private stopRuntime(): void {
+    const runtime = this.runtime;
+    if (!runtime) return;
+    this.runtime = undefined;
+    if (activeGuard() === runtime) setActiveGuard(undefined);
+    const closed = runtime.sinks.close().catch((error) => this._diag.error('closing the guard sinks failed', error));
+    this.closing = Promise.all([this.closing, closed]).then(() => undefined);
+  }
+
+  private moduleDefinition(definition: SdkDefinition): InstrumentationNodeModuleDefinition {
+    const files = definition.patchPoints.flatMap((point) =>
+      point.files.map(
+        (file) =>
+          new InstrumentationNodeModuleFile(
+            `${definition.module}/${file}`,
+            [point.versions],
+            (exports: unknown, version?: string) => {
+              this.patchExports(definition, point, file, exports, version ?? 'unknown');
+              return exports;
+            },
+            // Unpatching is done for all copies at once in disable().
+            (exports: unknown) => exports,
+          ),
+      ),
+    );
+    return new InstrumentationNodeModuleDefinition(
+      definition.module,
+      ['*'],
+      (exports: unknown, version?: string) => {
+        this.checkVersion(definition, version ?? 'unknown');
+        return exports;
+      },
+      undefined,
+      files,
+    );
+  }
+
+  /** One diag warning, instead of a silent no-op, for a version or layout the guard cannot patch. */
+  private checkVersion(definition: SdkDefinition, version: string): void {
+    if (hasStatusFor(definition.module, version)) return;
+    const supported = semver.valid(version) && semver.satisfies(version, definition.supportedVersions);
+    const problem = supported
+      ? `no patch point was found in ${definition.module} ${version}; its calls are not checked`
+      : `${definition.module} ${version} is outside the versions the guard supports (${definition.supportedVersions}); its calls are not checked`;
+    addStatus(definition.module, { version, patchPoint: '-', active: false, problem });
+    this._diag.warn(problem);
+  }
+
+  private patchExports(
+    definition: SdkDefinition,
+    point: PatchPoint,
+    file: string,
+    exports: unknown,
+    version: string,
+  ): void {
+    const cls = (exports as Record<string, { prototype?: unknown } | undefined> | undefined)?.[point.exportName];
+    const owner = findMethodOwner(cls?.prototype, point.method);
+    const patchPoint = `${file}#${point.exportName}.${point.method}`;
+    if (!owner) {
+      const problem = `patch point ${patchPoint} not found in ${definition.module} ${version}; its calls are not checked`;
+      addStatus(definition.module, { version, patchPoint, active: false, problem });
+      this._diag.warn(problem);
+      return;
+    }
+    const status = addStatus(definition.module, { version, patchPoint, active: false });
+    patchMethod(definition, owner, point.method, status);
+    this._diag.debug(`patched ${definition.module} ${version} at ${patchPoint}`);
+  }
+
+  /** config.modules: module objects handed over by the app (bundlers hide them from the hooks). */
+  private patchManualModules(): void {
+    for (const [name, moduleExports] of Object.entries(this.resolved.modules)) {
+      const definition = SDK_DEFINITIONS.find((d) => d.module === name);
+      if (!definition) {
+        throw new TypeError(
+          `Mima guard option modules has unknown SDK "${name}"; accepted: ${SDK_DEFINITIONS.map((d) => d.module).join(', ')}`,
+        );
+      }
+      this.patchManualModule(definition, moduleExports);
+    }
+  }
+
+  private patchManualModule(definition: SdkDefinition, moduleExports: unknown): void {
+    const candidates = [moduleExports, (moduleExports as { default?: unknown } | null)?.default];
+    for (const candidate of candidates) {
+      for (const exportName of definition.clientExports) {
+        const cls = (candidate as Record<string, { prototype?: unknown }> | null | undefined)?.[exportName];
+        for (const point of definition.patchPoints) {
+          const owner = findMethodOwner(cls?.prototype, point.method);
+          if (!owner) continue;
+          const status = addStatus(definition.module, {
+            version: 'manual',
+            patchPoint: `modules.${definition.module}#${exportName}.${point.method}`,
+            active: false,
+          });
+          patchMethod(definition, owner, point.method, status);
+          return;
+        }
+      }
+    }
+    const problem = `the module object given for ${definition.module} in config.modules has no patchable client class (looked for ${definition.clientExports.join(', ')})`;
+    addStatus(definition.module, { version: 'manual', patchPoint: '-', active: false, problem });
+    this._diag.warn(problem);
+  }
+}

@@ -1,0 +1,75 @@
+import type { AnyMethod, PatchPoint, SdkDefinition } from './definition';
+
+/**
+ * The Stainless-generated SDKs (openai, @anthropic-ai/sdk, groq-sdk) send every model call
+ * through `methodRequest(method, path, opts)` on the client class, synchronously, before
+ * anything is awaited: the decision is made before the first byte, streams included, and
+ * resources added in later minors are covered without a hand list.
+ */
+export interface StainlessSpec {
+  module: string;
+  /** First segment of the call-site name, e.g. 'openai'. */
+  callSitePrefix: string;
+  supportedVersions: string;
+  patchPoints: PatchPoint[];
+  /** Client classes the package exports, subclasses first and the base client last. */
+  clientClasses: string[];
+  /** gen_ai.provider.name for a client class. */
+  provider(clientClass: string): string;
+  /** The API path prefix before the resource, e.g. /^\/v1\// for anthropic. */
+  pathPrefix?: RegExp;
+  /** gen_ai.operation.name for a resource; unmapped resources use their own name. */
+  operations: Record<string, string>;
+}
+
+export function stainlessSdk(spec: StainlessSpec): SdkDefinition {
+  return {
+    module: spec.module,
+    supportedVersions: spec.supportedVersions,
+    patchPoints: spec.patchPoints,
+    clientExports: spec.clientClasses,
+    describe(self, args) {
+      const clientClass = nearestClientClass(self, spec.clientClasses);
+      const resource = resourceOf(args[1], spec.pathPrefix);
+      return {
+        callSite: `${spec.callSitePrefix}.${clientClass}.${resource}`,
+        provider: spec.provider(clientClass),
+        operation: spec.operations[resource] ?? resource,
+        model: requestModel(args[2]),
+      };
+    },
+    // The original builds the SDK's own APIPromise from options that reject, so the caller
+    // gets a genuine APIPromise that rejects before any request is built or sent.
+    fail(original: AnyMethod, self, args, error) {
+      const rejected = Promise.reject(error);
+      return original.call(self, args[0], args[1], rejected);
+    },
+  };
+}
+
+function nearestClientClass(self: object, known: string[]): string {
+  for (let p = Object.getPrototypeOf(self); p !== null; p = Object.getPrototypeOf(p)) {
+    const name = (p.constructor as { name?: string } | undefined)?.name;
+    if (name && known.includes(name)) return name;
+  }
+  return known[known.length - 1];
+}
+
+function resourceOf(path: unknown, prefix?: RegExp): string {
+  if (typeof path !== 'string') return 'unknown';
+  let rest = path.replace(/^\/+/, '');
+  if (prefix) rest = rest.replace(prefix, '');
+  const segment = rest.split(/[/?]/, 1)[0];
+  return segment || 'unknown';
+}
+
+/** The model name from the request options, when they are a plain object (never the body's content). */
+function requestModel(opts: unknown): string | undefined {
+  if (opts === null || typeof opts !== 'object' || typeof (opts as PromiseLike<unknown>).then === 'function') {
+    return undefined;
+  }
+  const body = (opts as { body?: unknown }).body;
+  if (body === null || typeof body !== 'object') return undefined;
+  const model = (body as { model?: unknown }).model;
+  return typeof model === 'string' ? model : undefined;
+}

@@ -1,0 +1,78 @@
+import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
+
+export type Mode = 'warn' | 'block' | 'report';
+export const MODES: readonly Mode[] = ['warn', 'block', 'report'];
+
+export interface MimaGuardConfig extends InstrumentationConfig {
+  /** How an unattested call is handled. Default 'warn'; env MIMA_GUARD_MODE. */
+  mode?: Mode;
+  /** JSONL report file. Default ~/.mima/guard_log.jsonl; env MIMA_GUARD_LOG_FILE. */
+  logFile?: string;
+  /** Local daemon socket. Default ~/.mima/daemon.sock; env MIMA_DAEMON_SOCKET. */
+  socketPath?: string;
+  /** Workspace id put on every record. Default env MIMA_WORKSPACE_ID, then ~/.mima/config.json. */
+  workspaceId?: string;
+  /** Record the file:line of the user's code that made the call. Default true. */
+  captureCallSite?: boolean;
+  /** Warn once per (call site, code location), as Python's default warning filter does. Default true. */
+  warnOnce?: boolean;
+  /** JSONL rotation size in bytes. Default 10 MB. */
+  maxBytes?: number;
+  /** JSONL rotated files kept. Default 3. */
+  backups?: number;
+  /** Manual instrumentation: SDK module objects the module hooks cannot see (bundled apps). */
+  modules?: Record<string, unknown>;
+}
+
+export interface AttestOptions {
+  /** A label for the attested unit of work (for example the tool it implements). */
+  toolName?: string;
+}
+
+/** One JSONL line per unattested call. The first three fields are the Python guard's. */
+export interface DetectionRecord {
+  ts: string;
+  call_site: string;
+  attested: false;
+  mode: Mode;
+  blocked: boolean;
+  code_file: string | null;
+  code_line: number | null;
+  workspace_id: string | null;
+  pid: number;
+  id: string;
+}
+
+/** What an SDK module definition tells the guard about one intercepted call. Never content. */
+export interface CallDescription {
+  callSite: string;
+  provider: string;
+  operation: string;
+  model?: string;
+}
+
+export interface PatchStatus {
+  /** Installed version of the SDK copy that was loaded. */
+  version: string;
+  /** 'file#Class.method' that was looked for. */
+  patchPoint: string;
+  /** True while the wrapper is in place. */
+  active: boolean;
+  /** Why the copy is not patched, when it is not. */
+  problem?: string;
+}
+
+export interface SdkStatus {
+  module: string;
+  supportedVersions: string;
+  /** One entry per loaded copy (CommonJS and ES module copies are separate). */
+  patches: PatchStatus[];
+}
+
+export interface GuardStatus {
+  enabled: boolean;
+  mode: Mode;
+  logFile: string;
+  workspaceId: string | null;
+  sdks: SdkStatus[];
+}
