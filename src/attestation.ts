@@ -138,7 +138,9 @@ function isMethodDescriptor(value: unknown): value is { value: (...a: never[]) =
 }
 
 function isDecoratorContext(value: unknown): value is { kind: string } {
-  return typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string';
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string'
+  );
 }
 
 export function attest(options?: AttestOptions): AttestDecorator;
@@ -212,6 +214,8 @@ export class MimaGovernance {
       attestedClients.add(target);
       return target;
     }
-    throw new TypeError(`MimaGovernance.wrap expects a function or an SDK client object; got ${typeof target}`);
+    throw new TypeError(
+      `MimaGovernance.wrap expects a function or an SDK client object; got ${typeof target}`,
+    );
   }
 }

@@ -45,9 +45,7 @@ export function resolveConfig(
   }
   for (const key of Object.keys(config)) {
     if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
-      throw new TypeError(
-        `Unknown Mima guard config key "${key}"; accepted keys: ${KNOWN_KEYS.join(', ')}`,
-      );
+      throw new TypeError(`Unknown Mima guard config key "${key}"; accepted keys: ${KNOWN_KEYS.join(', ')}`);
     }
   }
   const mode = config.mode ?? env.MIMA_GUARD_MODE ?? 'warn';
@@ -102,9 +100,7 @@ function positiveInteger(config: MimaGuardConfig, key: 'maxBytes' | 'backups', m
   const value = config[key];
   if (value === undefined) return undefined;
   if (typeof value === 'number' && Number.isInteger(value) && value >= min) return value;
-  throw new TypeError(
-    `Mima guard option ${key} must be an integer >= ${min}; got ${describe(value)}`,
-  );
+  throw new TypeError(`Mima guard option ${key} must be an integer >= ${min}; got ${describe(value)}`);
 }
 
 function pathOption(

@@ -5,6 +5,7 @@ import type { ResolvedConfig } from './config';
 import { MimaAttestationError } from './errors';
 import type { AnyMethod, SdkDefinition } from './sdks/definition';
 import type { SinkChain } from './sinks/chain';
+import type { JsonlFileSink } from './sinks/jsonl-sink';
 import type { CallDescription, DetectionRecord } from './types';
 import { PACKAGE_NAME } from './version';
 
@@ -20,6 +21,8 @@ export class GuardRuntime {
   constructor(
     readonly config: ResolvedConfig,
     readonly sinks: SinkChain,
+    /** The JSONL writer, kept across reconfigurations that do not change its file. */
+    readonly jsonl: JsonlFileSink,
   ) {}
 
   check(call: CallDescription): MimaAttestationError | undefined {

@@ -79,12 +79,17 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
   }
 
   private startRuntime(): void {
+    const previous = this.runtime;
+    // A reconfiguration keeps the JSONL writer of an unchanged file, so its queue stays in order.
+    const jsonl =
+      previous && previous.config.logFile === this.resolved.logFile
+        ? previous.jsonl
+        : new JsonlFileSink(this.resolved.logFile);
     const span = new SpanSink(() => this.tracer);
-    const jsonl = new JsonlFileSink(this.resolved.logFile);
     // Report mode always writes its JSONL file, as that file is what report mode promises.
     const sinks = new SinkChain([span, jsonl], this.resolved.mode === 'report' ? [jsonl] : []);
-    this.stopRuntime();
-    this.runtime = new GuardRuntime(this.resolved, sinks);
+    if (previous && previous.jsonl !== jsonl) this.closeSinks(previous.sinks);
+    this.runtime = new GuardRuntime(this.resolved, sinks, jsonl);
     setActiveGuard(this.runtime);
   }
 
@@ -93,7 +98,11 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     if (!runtime) return;
     this.runtime = undefined;
     if (activeGuard() === runtime) setActiveGuard(undefined);
-    const closed = runtime.sinks.close().catch((error) => this._diag.error('closing the guard sinks failed', error));
+    this.closeSinks(runtime.sinks);
+  }
+
+  private closeSinks(sinks: SinkChain): void {
+    const closed = sinks.close().catch((error) => this._diag.error('closing the guard sinks failed', error));
     this.closing = Promise.all([this.closing, closed]).then(() => undefined);
   }
 
@@ -143,7 +152,9 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     exports: unknown,
     version: string,
   ): void {
-    const cls = (exports as Record<string, { prototype?: unknown } | undefined> | undefined)?.[point.exportName];
+    const cls = (exports as Record<string, { prototype?: unknown } | undefined> | undefined)?.[
+      point.exportName
+    ];
     const owner = findMethodOwner(cls?.prototype, point.method);
     const patchPoint = `${file}#${point.exportName}.${point.method}`;
     if (!owner) {

@@ -4,10 +4,7 @@
  * as the semantic-conventions package advises, because its incubating entry point may
  * change them in any minor release.
  */
-export {
-  ATTR_CODE_FILE_PATH,
-  ATTR_CODE_LINE_NUMBER,
-} from '@opentelemetry/semantic-conventions';
+export { ATTR_CODE_FILE_PATH, ATTR_CODE_LINE_NUMBER } from '@opentelemetry/semantic-conventions';
 
 export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
 export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';

@@ -10,12 +10,26 @@ export const openai = stainlessSdk({
   callSitePrefix: 'openai',
   supportedVersions: '>=4.0.0 <8',
   patchPoints: [
-    { versions: '>=4.0.0 <5', files: ['core.js', 'core.mjs'], exportName: 'APIClient', method: 'methodRequest' },
-    { versions: '>=5.0.0 <8', files: ['client.js', 'client.mjs'], exportName: 'OpenAI', method: 'methodRequest' },
+    {
+      versions: '>=4.0.0 <5',
+      files: ['core.js', 'core.mjs'],
+      exportName: 'APIClient',
+      method: 'methodRequest',
+    },
+    {
+      versions: '>=5.0.0 <8',
+      files: ['client.js', 'client.mjs'],
+      exportName: 'OpenAI',
+      method: 'methodRequest',
+    },
   ],
   clientClasses: ['AzureOpenAI', 'BedrockOpenAI', 'OpenAI'],
   provider: (clientClass) =>
-    clientClass === 'AzureOpenAI' ? 'azure.ai.openai' : clientClass === 'BedrockOpenAI' ? 'aws.bedrock' : 'openai',
+    clientClass === 'AzureOpenAI'
+      ? 'azure.ai.openai'
+      : clientClass === 'BedrockOpenAI'
+        ? 'aws.bedrock'
+        : 'openai',
   operations: {
     chat: GEN_AI_OPERATION_CHAT,
     responses: GEN_AI_OPERATION_CHAT,

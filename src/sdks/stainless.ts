@@ -65,7 +65,11 @@ function resourceOf(path: unknown, prefix?: RegExp): string {
 
 /** The model name from the request options, when they are a plain object (never the body's content). */
 function requestModel(opts: unknown): string | undefined {
-  if (opts === null || typeof opts !== 'object' || typeof (opts as PromiseLike<unknown>).then === 'function') {
+  if (
+    opts === null ||
+    typeof opts !== 'object' ||
+    typeof (opts as PromiseLike<unknown>).then === 'function'
+  ) {
     return undefined;
   }
   const body = (opts as { body?: unknown }).body;

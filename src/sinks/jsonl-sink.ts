@@ -104,7 +104,10 @@ export class JsonlFileSink implements RecordSink {
   private reportFailure(error: unknown): void {
     if (this.failing) return;
     this.failing = true;
-    log.error(`cannot write the guard's JSONL report ${this.file}; records are kept in memory and retried`, error);
+    log.error(
+      `cannot write the guard's JSONL report ${this.file}; records are kept in memory and retried`,
+      error,
+    );
   }
 
   private reportRecovery(): void {

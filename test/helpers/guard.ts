@@ -1,0 +1,51 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { enableGuard } from '../../src/enable';
+import { activeGuard } from '../../src/guard';
+import type { DetectionRecord, MimaGuardConfig } from '../../src/types';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/** A private temp directory per test process for the JSONL report. */
+export const LOG_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mima-test-')), 'guard_log.jsonl');
+
+/** Enables (or reconfigures) the process-wide guard with the test log file. */
+export function useGuard(config: MimaGuardConfig = {}) {
+  return enableGuard({ logFile: LOG_FILE, ...config });
+}
+
+/** Records written so far (after flushing the active sinks). */
+export async function readRecords(file = LOG_FILE): Promise<DetectionRecord[]> {
+  await activeGuard()?.sinks.flush();
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as DetectionRecord);
+}
+
+export async function clearRecords(file = LOG_FILE): Promise<void> {
+  await activeGuard()?.sinks.flush();
+  if (fs.existsSync(file)) fs.truncateSync(file, 0);
+}
+
+/** Collects the guard's process warnings until stop(). */
+export function captureWarnings() {
+  const warnings: Error[] = [];
+  const listener = (warning: Error) => {
+    if (warning.name === 'MimaUnattestedCallWarning') warnings.push(warning);
+  };
+  process.on('warning', listener);
+  return {
+    warnings,
+    /** process.emitWarning delivers on the next tick. */
+    async settle() {
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    stop() {
+      process.removeListener('warning', listener);
+    },
+  };
+}

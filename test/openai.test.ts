@@ -1,0 +1,292 @@
+import * as assert from 'node:assert/strict';
+import nock from 'nock';
+import { attest, MimaAttestationError, MimaGovernance } from '../src';
+import { clearRecords, LOG_FILE, readRecords, useGuard, captureWarnings } from './helpers/guard';
+import {
+  BASE_URL,
+  CANARY,
+  chatCompletion,
+  chatStreamBody,
+  loadOpenAI,
+  makeClient,
+  OPENAI_MAJORS,
+  runsOnThisNode,
+  userMessage,
+  type OpenAIClient,
+  type OpenAIModule,
+} from './helpers/openai';
+import * as fs from 'node:fs';
+
+const HOST = new URL(BASE_URL).origin;
+
+/** Chat reply interceptor that counts the requests that really left the client. */
+function mockChat(times = 1) {
+  const seen = { requests: 0 };
+  nock(HOST)
+    .post('/v1/chat/completions')
+    .times(times)
+    .reply(200, () => {
+      seen.requests++;
+      return chatCompletion();
+    });
+  return seen;
+}
+
+/** openai 4 keeps parse/stream/runTools under client.beta.chat.completions. */
+function helperHost(client: OpenAIClient, major: number): unknown {
+  const beta = client.beta as unknown as { chat: { completions: unknown } };
+  return major === 4 ? beta.chat.completions : client.chat.completions;
+}
+
+/** The SDK's stream and tool runners re-wrap any error as an OpenAIError whose cause is the original. */
+function isGuardErrorOrCause(error: unknown): boolean {
+  return error instanceof MimaAttestationError || (error as Error).cause instanceof MimaAttestationError;
+}
+
+for (const major of OPENAI_MAJORS) {
+  const describeVersion = runsOnThisNode(major) ? describe : describe.skip;
+
+  describeVersion(`openai ${major}.x (CommonJS)`, () => {
+    let openai: OpenAIModule;
+    let client: OpenAIClient;
+
+    before(() => {
+      openai = loadOpenAI(major);
+      client = makeClient(openai);
+    });
+
+    beforeEach(async () => {
+      nock.cleanAll();
+      await clearRecords();
+    });
+
+    afterEach(() => nock.cleanAll());
+
+    after(() => useGuard({ mode: 'warn' }));
+
+    it('lets an attested call through and records nothing', async () => {
+      useGuard({ mode: 'block' });
+      const seen = mockChat();
+      const answer = await attest(() => client.chat.completions.create({ model: 'gpt-test', messages: userMessage }))();
+      assert.equal(answer.choices[0].message.content, 'hello');
+      assert.equal(seen.requests, 1);
+      assert.deepEqual(await readRecords(), []);
+    });
+
+    it('block mode rejects with MimaAttestationError before any request leaves', async () => {
+      useGuard({ mode: 'block' });
+      const seen = mockChat();
+      const promise = client.chat.completions.create({ model: 'gpt-test', messages: userMessage });
+      assert.equal(promise.constructor.name, 'APIPromise', 'the SDK promise is returned, not a replacement');
+      await assert.rejects(promise, (error: unknown) => {
+        assert.ok(error instanceof MimaAttestationError);
+        assert.equal(error.code, 'MIMA_UNATTESTED_CALL');
+        assert.equal(error.callSite, 'openai.OpenAI.chat');
+        assert.match(error.message, /openai\.OpenAI\.chat/);
+        assert.match(error.message, /openai\.test\.js:\d+/, 'names the user file:line');
+        assert.match(error.message, /attest\(\)/, 'names the fix');
+        assert.ok(!error.message.includes(CANARY));
+        return true;
+      });
+      assert.equal(seen.requests, 0, 'no request reached the server');
+      const [record] = await readRecords();
+      assert.equal(record.call_site, 'openai.OpenAI.chat');
+      assert.equal(record.blocked, true);
+      assert.equal(record.mode, 'block');
+    });
+
+    it('block mode stops a stream: true call before the first byte is sent', async () => {
+      useGuard({ mode: 'block' });
+      const scope = nock(HOST).post('/v1/chat/completions').reply(200, chatStreamBody(), {
+        'content-type': 'text/event-stream',
+      });
+      await assert.rejects(
+        client.chat.completions.create({ model: 'gpt-test', messages: userMessage, stream: true }),
+        MimaAttestationError,
+      );
+      assert.equal(scope.isDone(), false, 'the streaming request never left');
+    });
+
+    it('block mode is delivered as a rejection, never a synchronous throw', async () => {
+      useGuard({ mode: 'block' });
+      let promise: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        promise = client.embeddings.create({ model: 'emb', input: CANARY });
+      });
+      await assert.rejects(promise!, MimaAttestationError);
+    });
+
+    it('warn mode warns once per code location, lets the call through and reports every call', async () => {
+      useGuard({ mode: 'warn' });
+      const seen = mockChat(3);
+      const capture = captureWarnings();
+      try {
+        for (let i = 0; i < 3; i++) {
+          await client.chat.completions.create({ model: 'gpt-test', messages: userMessage });
+        }
+        await capture.settle();
+      } finally {
+        capture.stop();
+      }
+      assert.equal(seen.requests, 3);
+      assert.equal(capture.warnings.length, 1, 'one warning for one (call site, location)');
+      assert.match(capture.warnings[0].message, /openai\.OpenAI\.chat at .*openai\.test\.js:\d+/);
+      assert.ok(!capture.warnings[0].message.includes(CANARY));
+      const records = await readRecords();
+      assert.equal(records.length, 3);
+      assert.ok(records.every((r) => r.call_site === 'openai.OpenAI.chat' && !r.blocked && r.mode === 'warn'));
+    });
+
+    it('report mode is silent and writes the JSONL record', async () => {
+      useGuard({ mode: 'report' });
+      const seen = mockChat();
+      const capture = captureWarnings();
+      try {
+        await client.chat.completions.create({ model: 'gpt-test', messages: userMessage });
+        await capture.settle();
+      } finally {
+        capture.stop();
+      }
+      assert.equal(seen.requests, 1);
+      assert.equal(capture.warnings.length, 0);
+      const [record] = await readRecords();
+      assert.deepEqual(Object.keys(record).slice(0, 3), ['ts', 'call_site', 'attested']);
+      assert.equal(record.attested, false);
+      assert.equal(record.pid, process.pid);
+      assert.match(record.code_file ?? '', /openai\.test\.js$/);
+      assert.ok(Number.isInteger(record.code_line));
+      assert.ok(!fs.readFileSync(LOG_FILE, 'utf8').includes(CANARY));
+    });
+
+    it('names the call site after the resource the request goes to', async () => {
+      useGuard({ mode: 'block' });
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['openai.OpenAI.chat', () => client.chat.completions.create({ model: 'm', messages: userMessage })],
+        ['openai.OpenAI.completions', () => client.completions.create({ model: 'm', prompt: CANARY })],
+        ['openai.OpenAI.embeddings', () => client.embeddings.create({ model: 'm', input: CANARY })],
+        ['openai.OpenAI.moderations', () => client.moderations.create({ input: CANARY })],
+        ['openai.OpenAI.images', () => client.images.generate({ prompt: CANARY })],
+        ['openai.OpenAI.audio', () => client.audio.speech.create({ model: 'tts', voice: 'alloy', input: CANARY })],
+        [
+          'openai.OpenAI.batches',
+          () => client.batches.create({ input_file_id: 'f', endpoint: '/v1/chat/completions', completion_window: '24h' }),
+        ],
+        ['openai.OpenAI.responses', () => client.responses.create({ model: 'm', input: CANARY })],
+      ];
+      for (const [callSite, call] of calls) {
+        await assert.rejects(call(), (error: MimaAttestationError) => error.callSite === callSite);
+      }
+      const records = await readRecords();
+      assert.deepEqual(
+        records.map((r) => r.call_site),
+        calls.map(([callSite]) => callSite),
+      );
+    });
+
+    it('names Azure calls openai.AzureOpenAI.<resource>', async () => {
+      useGuard({ mode: 'block' });
+      const azure = new openai.AzureOpenAI({
+        apiKey: 'k',
+        endpoint: 'https://azure.test',
+        apiVersion: '2024-10-21',
+        deployment: 'dep',
+        maxRetries: 0,
+      });
+      await assert.rejects(
+        azure.chat.completions.create({ model: 'gpt', messages: userMessage }),
+        (error: MimaAttestationError) => error.callSite === 'openai.AzureOpenAI.chat',
+      );
+    });
+
+    it('does not consume the response returned by asResponse', async () => {
+      useGuard({ mode: 'warn' });
+      mockChat();
+      const response = await client.chat.completions
+        .create({ model: 'gpt-test', messages: userMessage })
+        .asResponse();
+      const body = (await response.json()) as { choices: Array<{ message: { content: string } }> };
+      assert.equal(body.choices[0].message.content, 'hello');
+    });
+
+    it('keeps withResponse working on an unattested call', async () => {
+      useGuard({ mode: 'report' });
+      mockChat();
+      const { data, response } = await client.chat.completions
+        .create({ model: 'gpt-test', messages: userMessage })
+        .withResponse();
+      assert.equal(data.choices[0].message.content, 'hello');
+      assert.equal(response.status, 200);
+    });
+
+    it('rejects withResponse in block mode with the guard error', async () => {
+      useGuard({ mode: 'block' });
+      await assert.rejects(
+        client.chat.completions.create({ model: 'gpt-test', messages: userMessage }).withResponse(),
+        MimaAttestationError,
+      );
+    });
+
+    it('keeps the parse() helper working and blocks it when unattested', async () => {
+      const completions = helperHost(client, major) as {
+        parse(body: object): Promise<{ choices: Array<{ message: { content: string | null } }> }>;
+      };
+      useGuard({ mode: 'block' });
+      mockChat();
+      const parsed = await attest(() => completions.parse({ model: 'gpt-test', messages: userMessage }))();
+      assert.equal(parsed.choices[0].message.content, 'hello');
+      await assert.rejects(completions.parse({ model: 'gpt-test', messages: userMessage }), MimaAttestationError);
+    });
+
+    it('keeps the stream() helper working and blocks it when unattested', async () => {
+      type Runner = { finalContent(): Promise<string | null> };
+      const completions = helperHost(client, major) as {
+        stream(body: object): Runner;
+      };
+      useGuard({ mode: 'block' });
+      nock(HOST)
+        .post('/v1/chat/completions')
+        .reply(200, chatStreamBody('streamed'), { 'content-type': 'text/event-stream' });
+      const content = await attest(() =>
+        completions.stream({ model: 'gpt-test', messages: userMessage }).finalContent(),
+      )();
+      assert.equal(content, 'streamed');
+      const blocked = completions.stream({ model: 'gpt-test', messages: userMessage });
+      await assert.rejects(blocked.finalContent(), isGuardErrorOrCause);
+    });
+
+    it('keeps runTools() working under attest() and blocks it when unattested', async () => {
+      type Runner = { finalContent(): Promise<string | null> };
+      const completions = helperHost(client, major) as {
+        runTools(body: object): Runner;
+      };
+      const body = {
+        model: 'gpt-test',
+        messages: userMessage,
+        tools: [
+          {
+            type: 'function',
+            function: { name: 'noop', parameters: { type: 'object', properties: {} }, function: () => 'ok' },
+          },
+        ],
+      };
+      useGuard({ mode: 'block' });
+      mockChat();
+      const content = await attest(() => completions.runTools(body).finalContent())();
+      assert.equal(content, 'hello');
+      await assert.rejects(completions.runTools(body).finalContent(), isGuardErrorOrCause);
+    });
+
+    it('treats every call through a client passed to MimaGovernance.wrap as attested', async () => {
+      useGuard({ mode: 'block' });
+      const wrapped = new MimaGovernance({ systemName: 'test' }).wrap(makeClient(openai));
+      const seen = mockChat();
+      await wrapped.chat.completions.create({ model: 'gpt-test', messages: userMessage });
+      assert.equal(seen.requests, 1);
+      assert.ok(wrapped instanceof openai.OpenAI, 'the client itself comes back, not a Proxy');
+      await assert.rejects(
+        client.chat.completions.create({ model: 'gpt-test', messages: userMessage }),
+        MimaAttestationError,
+      );
+    });
+  });
+}
