@@ -18,6 +18,11 @@ function ownStore(): AsyncLocalStorage<boolean> {
   return store;
 }
 
+/** Whether the guard's own AsyncLocalStorage exists yet (for tests and the benchmark). */
+export function ownStoreCreated(): boolean {
+  return store !== undefined;
+}
+
 /** True when the current async context is attested. Called on every patched SDK call. */
 export function isAttested(): boolean {
   const own = store?.getStore();
@@ -27,8 +32,10 @@ export function isAttested(): boolean {
 
 /**
  * Sets the flag for the current async context and the work it starts from here on,
- * like the Python guard's ContextVar: other concurrent tasks are not affected.
- * Prefer attest(), which cannot leak the flag past the function it wraps.
+ * like the Python guard's ContextVar: other concurrent tasks are not affected. Note that
+ * an async function runs in its caller's context until its first `await`, so a call made
+ * before that point sets the caller's flag. Prefer attest(), which cannot leak the flag
+ * past the function it wraps.
  */
 export function setAttested(value: boolean): void {
   if (typeof value !== 'boolean') {

@@ -1,0 +1,65 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { resolveConfig, configFromArgument } from '../src/config';
+import { enableGuard, MimaGuardInstrumentation } from '../src';
+
+describe('configuration', () => {
+  it('takes the constructor config first, then the environment, then defaults', () => {
+    const env = { MIMA_GUARD_MODE: 'report', MIMA_GUARD_LOG_FILE: '/tmp/env.jsonl', MIMA_WORKSPACE_ID: 'ws-env' };
+    assert.equal(resolveConfig({ mode: 'block' }, env).mode, 'block');
+    assert.equal(resolveConfig({}, env).mode, 'report');
+    assert.equal(resolveConfig({}, {}).mode, 'warn');
+    assert.equal(resolveConfig({}, env).logFile, '/tmp/env.jsonl');
+    assert.equal(resolveConfig({ logFile: '/tmp/own.jsonl' }, env).logFile, '/tmp/own.jsonl');
+    assert.equal(resolveConfig({}, env).workspaceId, 'ws-env');
+    assert.equal(resolveConfig({ workspaceId: 'ws-own' }, env).workspaceId, 'ws-own');
+    assert.equal(resolveConfig({}, { MIMA_DAEMON_SOCKET: '/tmp/d.sock' }).socketPath, '/tmp/d.sock');
+    const defaults = resolveConfig({}, {});
+    assert.equal(defaults.logFile, path.join(os.homedir(), '.mima', 'guard_log.jsonl'));
+    assert.equal(defaults.socketPath, path.join(os.homedir(), '.mima', 'daemon.sock'));
+    assert.equal(defaults.maxBytes, 10 * 1024 * 1024);
+    assert.equal(defaults.backups, 3);
+    assert.equal(defaults.captureCallSite, true);
+  });
+
+  it('reads the workspace id from ~/.mima/config.json when nothing else sets it', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-home-'));
+    fs.mkdirSync(path.join(home, '.mima'));
+    fs.writeFileSync(path.join(home, '.mima', 'config.json'), JSON.stringify({ workspace_id: 'ws-file' }));
+    const saved = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      assert.equal(resolveConfig({}, {}).workspaceId, 'ws-file');
+    } finally {
+      process.env.HOME = saved;
+    }
+  });
+
+  it('rejects a bad mode naming it and the accepted modes', () => {
+    assert.throws(() => resolveConfig({ mode: 'blok' as never }, {}), {
+      name: 'TypeError',
+      message: 'Invalid Mima guard mode "blok"; accepted: "warn", "block", "report"',
+    });
+    assert.throws(() => resolveConfig({}, { MIMA_GUARD_MODE: 'loud' }), /MIMA_GUARD_MODE "loud"; accepted/);
+    assert.throws(() => configFromArgument('blok' as never), /Invalid Mima guard mode "blok"/);
+    assert.throws(() => enableGuard('blok' as never), TypeError);
+  });
+
+  it('rejects a non-string log path, an unknown key and other bad values at construction', () => {
+    assert.throws(() => new MimaGuardInstrumentation({ logFile: 42 as never }), {
+      name: 'TypeError',
+      message: /logFile must be a non-empty file path string; got number 42/,
+    });
+    assert.throws(() => new MimaGuardInstrumentation({ mdoe: 'warn' } as never), {
+      name: 'TypeError',
+      message: /Unknown Mima guard config key "mdoe"; accepted keys: enabled, mode, logFile/,
+    });
+    assert.throws(() => resolveConfig({ maxBytes: -1 }, {}), /maxBytes must be an integer >= 1; got number -1/);
+    assert.throws(() => resolveConfig({ captureCallSite: 'yes' as never }, {}), /must be true or false/);
+    assert.throws(() => resolveConfig({ workspaceId: 5 as never }, {}), /workspaceId must be a string/);
+    assert.throws(() => resolveConfig({ modules: [] as never }, {}), /modules must be an object/);
+    assert.throws(() => resolveConfig(null as never, {}), /config must be an object/);
+  });
+});

@@ -1,0 +1,101 @@
+import * as assert from 'node:assert/strict';
+import nock from 'nock';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { MimaAttestationError } from '../src';
+import { clearRecords, readRecords, useGuard } from './helpers/guard';
+import { BASE_URL, CANARY, chatCompletion, loadOpenAI, makeClient, userMessage } from './helpers/openai';
+
+describe('mima.ai_call spans', () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const contextManager = new AsyncLocalStorageContextManager();
+  const client = makeClient(loadOpenAI(6));
+
+  before(() => {
+    context.setGlobalContextManager(contextManager.enable());
+    useGuard({ mode: 'warn' }).setTracerProvider(provider);
+  });
+
+  after(async () => {
+    useGuard().setTracerProvider(trace.getTracerProvider());
+    context.disable();
+    await provider.shutdown();
+    nock.cleanAll();
+  });
+
+  beforeEach(async () => {
+    exporter.reset();
+    await clearRecords();
+  });
+
+  it('records an unattested call as a span under the caller span, with no content', async () => {
+    useGuard({ mode: 'warn', workspaceId: 'ws-1' });
+    nock(new URL(BASE_URL).origin).post('/v1/chat/completions').reply(200, chatCompletion());
+    const tracer = provider.getTracer('app');
+    await tracer.startActiveSpan('handle-request', async (parent) => {
+      await client.chat.completions.create({ model: 'gpt-test', messages: userMessage });
+      parent.end();
+    });
+    const span = exporter.getFinishedSpans().find((s) => s.name === 'mima.ai_call');
+    const parent = exporter.getFinishedSpans().find((s) => s.name === 'handle-request');
+    assert.ok(span && parent);
+    assert.equal(span.parentSpanContext?.spanId, parent.spanContext().spanId);
+    assert.equal(span.spanContext().traceId, parent.spanContext().traceId);
+    assert.deepEqual(
+      { ...span.attributes, 'mima.record_id': typeof span.attributes['mima.record_id'], 'code.line.number': 0 },
+      {
+        'mima.call_site': 'openai.OpenAI.chat',
+        'mima.attested': false,
+        'mima.mode': 'warn',
+        'mima.blocked': false,
+        'mima.workspace_id': 'ws-1',
+        'mima.record_id': 'string',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'gpt-test',
+        'code.file.path': span.attributes['code.file.path'],
+        'code.line.number': 0,
+      },
+    );
+    assert.match(String(span.attributes['code.file.path']), /spans\.test\.js$/);
+    const exported = exporter.getFinishedSpans().map((s) => ({ name: s.name, attributes: s.attributes, events: s.events }));
+    assert.ok(!JSON.stringify(exported).includes(CANARY));
+    assert.deepEqual(await readRecords(), [], 'a recorded span is the report: no JSONL line in warn mode');
+  });
+
+  it('marks a blocked call as an error span', async () => {
+    useGuard({ mode: 'block' });
+    await assert.rejects(client.embeddings.create({ model: 'emb-1', input: CANARY }), MimaAttestationError);
+    const [span] = exporter.getFinishedSpans();
+    assert.equal(span.attributes['mima.blocked'], true);
+    assert.equal(span.attributes['gen_ai.operation.name'], 'embeddings');
+    assert.equal(span.status.code, 2);
+  });
+
+  it('writes the JSONL record as well in report mode', async () => {
+    useGuard({ mode: 'report' });
+    nock(new URL(BASE_URL).origin).post('/v1/chat/completions').reply(200, chatCompletion());
+    await client.chat.completions.create({ model: 'gpt-test', messages: userMessage });
+    const [span] = exporter.getFinishedSpans();
+    const [record] = await readRecords();
+    assert.equal(record.id, span.attributes['mima.record_id']);
+  });
+
+  it('falls back to the JSONL file when the provider does not record (no-op provider)', async () => {
+    useGuard({ mode: 'warn' }).setTracerProvider(trace.getTracerProvider());
+    nock(new URL(BASE_URL).origin).post('/v1/chat/completions').reply(200, chatCompletion());
+    try {
+      await client.chat.completions.create({ model: 'gpt-test', messages: userMessage });
+    } finally {
+      useGuard().setTracerProvider(provider);
+    }
+    assert.equal(exporter.getFinishedSpans().length, 0);
+    assert.equal((await readRecords()).length, 1);
+  });
+});
