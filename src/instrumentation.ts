@@ -191,7 +191,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
           if (!owner) continue;
           const status = addStatus(definition.module, {
             version: 'manual',
-            patchPoint: `modules.${definition.module}#${exportName}.${point.method}`,
+            patchPoint: `modules.${definition.module}#${ownerName(owner, exportName)}.${point.method}`,
             active: false,
           });
           patchMethod(definition, owner, point.method, status);
@@ -203,4 +203,8 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     addStatus(definition.module, { version: 'manual', patchPoint: '-', active: false, problem });
     this._diag.warn(problem);
   }
+}
+
+function ownerName(owner: object, fallback: string): string {
+  return (owner as { constructor?: { name?: string } }).constructor?.name || fallback;
 }

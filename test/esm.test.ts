@@ -1,0 +1,42 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { ROOT } from './helpers/guard';
+import { runsOnThisNode } from './helpers/openai';
+
+const APP = path.join(ROOT, 'test', 'fixtures', 'esm', 'app.mjs');
+const REGISTER = path.join(ROOT, 'build', 'esm', 'register.mjs');
+
+/** Runs the ES module app under `node --import .../register` in block mode. */
+function runApp(target: string, ...flags: string[]) {
+  const output = execFileSync(process.execPath, ['--import', REGISTER, APP, target, ...flags], {
+    encoding: 'utf8',
+    env: { ...process.env, MIMA_GUARD_MODE: 'block', MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'esm-test.jsonl') },
+  });
+  return JSON.parse(output) as Record<string, { attested: string; unattested: string }> & { patchPoints: string[] };
+}
+
+const blocked = { attested: 'ok', unattested: 'MimaAttestationError:openai.OpenAI.chat' };
+
+describe('ES module apps (node --import …/register)', () => {
+  it('patches `import OpenAI from "openai"` and blocks its unattested call', () => {
+    const result = runApp('openai');
+    assert.deepEqual(result.esm, blocked);
+    assert.deepEqual(result.patchPoints, ['client.mjs#OpenAI.methodRequest']);
+  });
+
+  it('patches both copies when one process imports and requires openai', () => {
+    const result = runApp('openai', '--also-require');
+    assert.deepEqual(result.esm, blocked);
+    assert.deepEqual(result.cjs, blocked);
+    assert.deepEqual(result.patchPoints, ['client.js#OpenAI.methodRequest', 'client.mjs#OpenAI.methodRequest']);
+  });
+
+  for (const major of [4, 5, 7]) {
+    (runsOnThisNode(major) ? it : it.skip)(`patches the ES module copy of openai ${major}.x`, () => {
+      const result = runApp(path.join(ROOT, 'test', 'versions', `openai-${major}`));
+      assert.deepEqual(result.esm, blocked);
+      assert.deepEqual(result.patchPoints, [major === 4 ? 'core.mjs#APIClient.methodRequest' : 'client.mjs#OpenAI.methodRequest']);
+    });
+  }
+});
