@@ -124,7 +124,10 @@ describe('attestation', () => {
   });
 
   it('rejects bad input with a TypeError naming it', () => {
-    assert.throws(() => attest({ tool: 'x' } as never), /Unknown attest\(\) option "tool"; accepted: toolName/);
+    assert.throws(
+      () => attest({ tool: 'x' } as never),
+      /Unknown attest\(\) option "tool"; accepted: toolName/,
+    );
     assert.throws(() => attest({ toolName: 3 } as never), /toolName must be a string/);
     assert.throws(() => attest()(42 as never), TypeError);
     assert.throws(() => setAttested('yes' as never), /setAttested expects true or false/);
@@ -193,7 +196,8 @@ describe('attestation', () => {
 
 describe('attestation store (own process per case: a store, once created, stays)', () => {
   const probe = path.join(ROOT, 'build', 'test', 'fixtures', 'store-probe.js');
-  const run = (args: string[]) => JSON.parse(execFileSync(process.execPath, [probe, ...args], { encoding: 'utf8' }));
+  const run = (args: string[]) =>
+    JSON.parse(execFileSync(process.execPath, [probe, ...args], { encoding: 'utf8' }));
 
   it('without an OTel context manager, attest() creates the store and the flag follows await', () => {
     assert.deepEqual(run([]), { storeBefore: false, attestedAfterAwait: true, storeAfter: true });

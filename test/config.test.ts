@@ -7,7 +7,11 @@ import { enableGuard, MimaGuardInstrumentation } from '../src';
 
 describe('configuration', () => {
   it('takes the constructor config first, then the environment, then defaults', () => {
-    const env = { MIMA_GUARD_MODE: 'report', MIMA_GUARD_LOG_FILE: '/tmp/env.jsonl', MIMA_WORKSPACE_ID: 'ws-env' };
+    const env = {
+      MIMA_GUARD_MODE: 'report',
+      MIMA_GUARD_LOG_FILE: '/tmp/env.jsonl',
+      MIMA_WORKSPACE_ID: 'ws-env',
+    };
     assert.equal(resolveConfig({ mode: 'block' }, env).mode, 'block');
     assert.equal(resolveConfig({}, env).mode, 'report');
     assert.equal(resolveConfig({}, {}).mode, 'warn');
@@ -56,7 +60,10 @@ describe('configuration', () => {
       name: 'TypeError',
       message: /Unknown Mima guard config key "mdoe"; accepted keys: enabled, mode, logFile/,
     });
-    assert.throws(() => resolveConfig({ maxBytes: -1 }, {}), /maxBytes must be an integer >= 1; got number -1/);
+    assert.throws(
+      () => resolveConfig({ maxBytes: -1 }, {}),
+      /maxBytes must be an integer >= 1; got number -1/,
+    );
     assert.throws(() => resolveConfig({ captureCallSite: 'yes' as never }, {}), /must be true or false/);
     assert.throws(() => resolveConfig({ workspaceId: 5 as never }, {}), /workspaceId must be a string/);
     assert.throws(() => resolveConfig({ modules: [] as never }, {}), /modules must be an object/);

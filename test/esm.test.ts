@@ -11,9 +11,15 @@ const REGISTER = path.join(ROOT, 'build', 'esm', 'register.mjs');
 function runApp(target: string, ...flags: string[]) {
   const output = execFileSync(process.execPath, ['--import', REGISTER, APP, target, ...flags], {
     encoding: 'utf8',
-    env: { ...process.env, MIMA_GUARD_MODE: 'block', MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'esm-test.jsonl') },
+    env: {
+      ...process.env,
+      MIMA_GUARD_MODE: 'block',
+      MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'esm-test.jsonl'),
+    },
   });
-  return JSON.parse(output) as Record<string, { attested: string; unattested: string }> & { patchPoints: string[] };
+  return JSON.parse(output) as Record<string, { attested: string; unattested: string }> & {
+    patchPoints: string[];
+  };
 }
 
 const blocked = { attested: 'ok', unattested: 'MimaAttestationError:openai.OpenAI.chat' };
@@ -29,14 +35,19 @@ describe('ES module apps (node --import …/register)', () => {
     const result = runApp('openai', '--also-require');
     assert.deepEqual(result.esm, blocked);
     assert.deepEqual(result.cjs, blocked);
-    assert.deepEqual(result.patchPoints, ['client.js#OpenAI.methodRequest', 'client.mjs#OpenAI.methodRequest']);
+    assert.deepEqual(result.patchPoints, [
+      'client.js#OpenAI.methodRequest',
+      'client.mjs#OpenAI.methodRequest',
+    ]);
   });
 
   for (const major of [4, 5, 7]) {
     (runsOnThisNode(major) ? it : it.skip)(`patches the ES module copy of openai ${major}.x`, () => {
       const result = runApp(path.join(ROOT, 'test', 'versions', `openai-${major}`));
       assert.deepEqual(result.esm, blocked);
-      assert.deepEqual(result.patchPoints, [major === 4 ? 'core.mjs#APIClient.methodRequest' : 'client.mjs#OpenAI.methodRequest']);
+      assert.deepEqual(result.patchPoints, [
+        major === 4 ? 'core.mjs#APIClient.methodRequest' : 'client.mjs#OpenAI.methodRequest',
+      ]);
     });
   }
 });

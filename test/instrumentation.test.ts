@@ -8,7 +8,14 @@ import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { attest, disableGuard, getGuardStatus, MimaAttestationError, MimaGuardInstrumentation } from '../src';
 import { isGuardWrapper } from '../src/patch';
 import { clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
-import { BASE_URL, chatCompletion, loadOpenAI, makeClient, userMessage, type OpenAIModule } from './helpers/openai';
+import {
+  BASE_URL,
+  chatCompletion,
+  loadOpenAI,
+  makeClient,
+  userMessage,
+  type OpenAIModule,
+} from './helpers/openai';
 
 const HOST = new URL(BASE_URL).origin;
 
@@ -17,7 +24,13 @@ async function withDiag(fn: () => unknown): Promise<string[]> {
   const messages: string[] = [];
   // A component logger passes its namespace first, then the message.
   const collect = (...args: unknown[]) => messages.push(args.map(String).join(' '));
-  const logger: DiagLogger = { error: collect, warn: collect, info: () => {}, debug: () => {}, verbose: () => {} };
+  const logger: DiagLogger = {
+    error: collect,
+    warn: collect,
+    info: () => {},
+    debug: () => {},
+    verbose: () => {},
+  };
   diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
   try {
     await fn();
@@ -96,7 +109,10 @@ describe('MimaGuardInstrumentation', () => {
   it('gives one record per unattested call, with its call site, across hundreds of interleaved tasks', async () => {
     useGuard({ mode: 'report' });
     nock(HOST).persist().post('/v1/chat/completions').reply(200, chatCompletion());
-    nock(HOST).persist().post('/v1/embeddings').reply(200, { object: 'list', data: [], model: 'e', usage: {} });
+    nock(HOST)
+      .persist()
+      .post('/v1/embeddings')
+      .reply(200, { object: 'list', data: [], model: 'e', usage: {} });
     const client = makeClient(openai);
     const tasks = Array.from({ length: 300 }, (_, i) => {
       const call = async () => {
@@ -125,19 +141,31 @@ describe('MimaGuardInstrumentation', () => {
     const sdk = status.sdks.find((s) => s.module === 'openai');
     assert.ok(sdk);
     assert.equal(sdk.supportedVersions, '>=4.0.0 <8');
-    const patch = sdk.patches.find((p) => p.version === require(path.join(path.dirname(require.resolve('openai')), 'package.json')).version);
-    assert.deepEqual(patch, { version: patch!.version, patchPoint: 'client.js#OpenAI.methodRequest', active: true });
+    const patch = sdk.patches.find(
+      (p) =>
+        p.version === require(path.join(path.dirname(require.resolve('openai')), 'package.json')).version,
+    );
+    assert.deepEqual(patch, {
+      version: patch!.version,
+      patchPoint: 'client.js#OpenAI.methodRequest',
+      active: true,
+    });
   });
 
   it('warns once, naming package and version, for an openai below the supported range', async () => {
     let loaded: unknown;
     const messages = await withDiag(() => {
-      loaded = require(require.resolve('openai', { paths: [path.join(ROOT, 'test', 'versions', 'openai-3')] }));
+      loaded = require(
+        require.resolve('openai', { paths: [path.join(ROOT, 'test', 'versions', 'openai-3')] }),
+      );
     });
     assert.ok(loaded, 'the app still gets the module');
     const warnings = messages.filter((m) => m.includes('openai 3.'));
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /openai 3\.\d+\.\d+ is outside the versions the guard supports \(>=4\.0\.0 <8\)/);
+    assert.match(
+      warnings[0],
+      /openai 3\.\d+\.\d+ is outside the versions the guard supports \(>=4\.0\.0 <8\)/,
+    );
     const status = getGuardStatus().sdks.find((s) => s.module === 'openai')!;
     assert.ok(status.patches.some((p) => p.version.startsWith('3.') && !p.active && p.problem));
   });
@@ -147,7 +175,10 @@ describe('MimaGuardInstrumentation', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-moved-'));
     const pkg = path.join(dir, 'node_modules', 'openai');
     fs.mkdirSync(pkg, { recursive: true });
-    fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'openai', version: '5.99.0', main: 'index.js' }));
+    fs.writeFileSync(
+      path.join(pkg, 'package.json'),
+      JSON.stringify({ name: 'openai', version: '5.99.0', main: 'index.js' }),
+    );
     fs.writeFileSync(
       path.join(pkg, 'client.js'),
       'class OpenAI { request(path) { return Promise.resolve("sent " + path); } }\nexports.OpenAI = OpenAI;\n',

@@ -34,7 +34,10 @@ describe('JSONL file sink', () => {
     await sink.close();
     assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-    assert.deepEqual(lines(file).map((l) => JSON.parse(l).id), ['id-1']);
+    assert.deepEqual(
+      lines(file).map((l) => JSON.parse(l).id),
+      ['id-1'],
+    );
   });
 
   it('does no I/O in write(): the batch lands after the current tick', async () => {
@@ -45,7 +48,11 @@ describe('JSONL file sink', () => {
     await sink.flush();
     assert.equal(lines(file).length, 100);
     await sink.close();
-    assert.equal(sink.write(record(101)), false, 'a closed sink takes nothing, so the chain can fall through');
+    assert.equal(
+      sink.write(record(101)),
+      false,
+      'a closed sink takes nothing, so the chain can fall through',
+    );
   });
 
   it('writes what is still queued when the process exits', () => {
@@ -81,11 +88,19 @@ describe('JSONL file sink', () => {
       await sink.flush();
       sink.write(record(2));
       await sink.flush();
-      assert.equal(messages.filter((m) => m.includes('cannot write')).length, 1, 'one error, not one per batch');
+      assert.equal(
+        messages.filter((m) => m.includes('cannot write')).length,
+        1,
+        'one error, not one per batch',
+      );
       assert.match(messages[0], /not-a-dir\/log\.jsonl/);
       fs.rmSync(blocker);
       await sink.close();
-      assert.deepEqual(lines(file).map((l) => JSON.parse(l).id), ['id-1', 'id-2'], 'nothing was lost');
+      assert.deepEqual(
+        lines(file).map((l) => JSON.parse(l).id),
+        ['id-1', 'id-2'],
+        'nothing was lost',
+      );
       assert.ok(messages.some((m) => m.includes('writable again')));
     } finally {
       diag.disable();

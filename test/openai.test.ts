@@ -67,7 +67,9 @@ for (const major of OPENAI_MAJORS) {
     it('lets an attested call through and records nothing', async () => {
       useGuard({ mode: 'block' });
       const seen = mockChat();
-      const answer = await attest(() => client.chat.completions.create({ model: 'gpt-test', messages: userMessage }))();
+      const answer = await attest(() =>
+        client.chat.completions.create({ model: 'gpt-test', messages: userMessage }),
+      )();
       assert.equal(answer.choices[0].message.content, 'hello');
       assert.equal(seen.requests, 1);
       assert.deepEqual(await readRecords(), []);
@@ -134,7 +136,9 @@ for (const major of OPENAI_MAJORS) {
       assert.ok(!capture.warnings[0].message.includes(CANARY));
       const records = await readRecords();
       assert.equal(records.length, 3);
-      assert.ok(records.every((r) => r.call_site === 'openai.OpenAI.chat' && !r.blocked && r.mode === 'warn'));
+      assert.ok(
+        records.every((r) => r.call_site === 'openai.OpenAI.chat' && !r.blocked && r.mode === 'warn'),
+      );
     });
 
     it('report mode is silent and writes the JSONL record', async () => {
@@ -166,10 +170,18 @@ for (const major of OPENAI_MAJORS) {
         ['openai.OpenAI.embeddings', () => client.embeddings.create({ model: 'm', input: CANARY })],
         ['openai.OpenAI.moderations', () => client.moderations.create({ input: CANARY })],
         ['openai.OpenAI.images', () => client.images.generate({ prompt: CANARY })],
-        ['openai.OpenAI.audio', () => client.audio.speech.create({ model: 'tts', voice: 'alloy', input: CANARY })],
+        [
+          'openai.OpenAI.audio',
+          () => client.audio.speech.create({ model: 'tts', voice: 'alloy', input: CANARY }),
+        ],
         [
           'openai.OpenAI.batches',
-          () => client.batches.create({ input_file_id: 'f', endpoint: '/v1/chat/completions', completion_window: '24h' }),
+          () =>
+            client.batches.create({
+              input_file_id: 'f',
+              endpoint: '/v1/chat/completions',
+              completion_window: '24h',
+            }),
         ],
         ['openai.OpenAI.responses', () => client.responses.create({ model: 'm', input: CANARY })],
       ];
@@ -234,7 +246,10 @@ for (const major of OPENAI_MAJORS) {
       mockChat();
       const parsed = await attest(() => completions.parse({ model: 'gpt-test', messages: userMessage }))();
       assert.equal(parsed.choices[0].message.content, 'hello');
-      await assert.rejects(completions.parse({ model: 'gpt-test', messages: userMessage }), MimaAttestationError);
+      await assert.rejects(
+        completions.parse({ model: 'gpt-test', messages: userMessage }),
+        MimaAttestationError,
+      );
     });
 
     it('keeps the stream() helper working and blocks it when unattested', async () => {

@@ -20,9 +20,14 @@ describe('package', () => {
       const cjs = createRequire(import.meta.url)('${pkg.name}');
       const names = Object.keys(esm).sort();
       console.log(JSON.stringify({ names, same: names.every((n) => esm[n] === cjs[n]) }));`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     const { names, same } = JSON.parse(out);
-    const cjsNames = Object.keys(guard).filter((n) => n !== '__esModule').sort();
+    const cjsNames = Object.keys(guard)
+      .filter((n) => n !== '__esModule')
+      .sort();
     assert.deepEqual(names, cjsNames);
     assert.equal(same, true);
   });

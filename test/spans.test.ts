@@ -48,7 +48,11 @@ describe('mima.ai_call spans', () => {
     assert.equal(span.parentSpanContext?.spanId, parent.spanContext().spanId);
     assert.equal(span.spanContext().traceId, parent.spanContext().traceId);
     assert.deepEqual(
-      { ...span.attributes, 'mima.record_id': typeof span.attributes['mima.record_id'], 'code.line.number': 0 },
+      {
+        ...span.attributes,
+        'mima.record_id': typeof span.attributes['mima.record_id'],
+        'code.line.number': 0,
+      },
       {
         'mima.call_site': 'openai.OpenAI.chat',
         'mima.attested': false,
@@ -64,7 +68,9 @@ describe('mima.ai_call spans', () => {
       },
     );
     assert.match(String(span.attributes['code.file.path']), /spans\.test\.js$/);
-    const exported = exporter.getFinishedSpans().map((s) => ({ name: s.name, attributes: s.attributes, events: s.events }));
+    const exported = exporter
+      .getFinishedSpans()
+      .map((s) => ({ name: s.name, attributes: s.attributes, events: s.events }));
     assert.ok(!JSON.stringify(exported).includes(CANARY));
     assert.deepEqual(await readRecords(), [], 'a recorded span is the report: no JSONL line in warn mode');
   });
