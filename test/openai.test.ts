@@ -210,6 +210,18 @@ for (const major of OPENAI_MAJORS) {
       );
     });
 
+    it('names Bedrock calls openai.BedrockOpenAI.<resource> where the SDK ships that client', async function () {
+      const Bedrock = (openai as unknown as Record<string, unknown>).BedrockOpenAI as
+        (new (options: object) => OpenAIClient) | undefined;
+      if (!Bedrock) this.skip();
+      useGuard({ mode: 'block' });
+      const bedrock = new Bedrock({ apiKey: 'k', awsRegion: 'us-east-1', maxRetries: 0 });
+      await assert.rejects(
+        bedrock.chat.completions.create({ model: 'gpt', messages: userMessage }),
+        (error: MimaAttestationError) => error.callSite === 'openai.BedrockOpenAI.chat',
+      );
+    });
+
     it('does not consume the response returned by asResponse', async () => {
       useGuard({ mode: 'warn' });
       mockChat();
