@@ -76,25 +76,20 @@ export function patchMethod(
   return patch;
 }
 
+/** Class methods are non-enumerable; the wrapper and the restored original stay so. */
+function setMethod(owner: object, method: string, value: AnyMethod): void {
+  Object.defineProperty(owner, method, { value, writable: true, configurable: true, enumerable: false });
+}
+
 export function applyPatch(patch: Patch): void {
-  Object.defineProperty(patch.owner, patch.method, {
-    value: patch.wrapper,
-    writable: true,
-    configurable: true,
-    enumerable: false,
-  });
+  setMethod(patch.owner, patch.method, patch.wrapper);
   patch.status.active = true;
 }
 
 /** Restores the original method, unless someone else has replaced ours since: theirs stays. */
 export function removePatch(patch: Patch): void {
   if ((patch.owner as Record<string, unknown>)[patch.method] === patch.wrapper) {
-    Object.defineProperty(patch.owner, patch.method, {
-      value: patch.original,
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
+    setMethod(patch.owner, patch.method, patch.original);
   }
   patch.status.active = false;
 }

@@ -22,7 +22,7 @@ function runApp(target: string, ...flags: string[]) {
   };
 }
 
-const blocked = { attested: 'ok', unattested: 'MimaAttestationError:openai.OpenAI.chat' };
+const blocked = { attested: 'hello', unattested: 'MimaAttestationError:openai.OpenAI.chat' };
 
 describe('ES module apps (node --import …/register)', () => {
   it('patches `import OpenAI from "openai"` and blocks its unattested call', () => {

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { ROOT, useGuard } from './guard';
+import CHAT_COMPLETION from '../fixtures/chat-completion.json';
 
 export type OpenAIModule = typeof import('openai');
 export type OpenAIClient = import('openai').OpenAI;
@@ -31,22 +32,11 @@ export function makeClient(mod: OpenAIModule): OpenAIClient {
   return new mod.OpenAI({ apiKey: 'test-key', baseURL: BASE_URL, maxRetries: 0 });
 }
 
+/** The mock server's chat reply (shared with the child-process fixtures). */
 export function chatCompletion(content = 'hello') {
-  return {
-    id: 'chatcmpl-1',
-    object: 'chat.completion',
-    created: 1,
-    model: 'gpt-test',
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content, refusal: null },
-        finish_reason: 'stop',
-        logprobs: null,
-      },
-    ],
-    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-  };
+  const reply = structuredClone(CHAT_COMPLETION);
+  reply.choices[0].message.content = content;
+  return reply;
 }
 
 export function chatStreamBody(content = 'hello'): string {
