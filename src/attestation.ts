@@ -118,7 +118,14 @@ export function attestFunction<F extends (...args: never[]) => unknown>(fn: F): 
 }
 
 /** Usable as attest()(fn), as a TC39 method decorator, and as a legacy (experimentalDecorators) one. */
-export type AttestDecorator = <T>(target: T, ...rest: unknown[]) => T;
+export interface AttestDecorator {
+  <F extends (...args: never[]) => unknown>(fn: F, context?: ClassMethodDecoratorContext): F;
+  <T>(
+    target: object,
+    propertyKey: string | symbol,
+    descriptor: TypedPropertyDescriptor<T>,
+  ): TypedPropertyDescriptor<T>;
+}
 
 function decorator(): AttestDecorator {
   return function attestDecorator(target: unknown, contextOrKey?: unknown, descriptor?: unknown) {

@@ -94,17 +94,6 @@ describe('attestation', () => {
     assert.equal(await new Classifier().classify(), 'c:true');
   });
 
-  it('works as a legacy experimentalDecorators method decorator', () => {
-    const target = {
-      check() {
-        return isAttested();
-      },
-    };
-    const descriptor = Object.getOwnPropertyDescriptor(target, 'check')!;
-    const decorated = attest()(target, 'check', descriptor) as PropertyDescriptor;
-    assert.equal((decorated.value as () => boolean).call(target), true);
-  });
-
   it('accepts attest(options, fn), attest(fn) and withAttested(fn)', () => {
     assert.equal(attest({ toolName: 't' }, () => isAttested())(), true);
     assert.equal(attest(() => isAttested())(), true);
