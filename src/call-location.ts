@@ -6,13 +6,18 @@ export interface CodeLocation {
   line: number;
 }
 
-/** The guard's compiled code (build/src): its own frames are never the caller. */
-const OWN_DIR = __dirname;
-const FRAME = /\(?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):\d+\)?$/;
+/**
+ * The guard's own code: the compiled build/src, and src/ where --enable-source-maps maps its
+ * frames back to the TypeScript. Its frames are never the caller.
+ */
+const OWN_DIRS = [__dirname, path.resolve(__dirname, '..', '..', 'src')];
+
+/** A frame's file:line:column, when the file is a path or file URL (not node:internal/...). */
+const FRAME = /(?:\(|^at )((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):\d+\)?$/;
 
 /**
- * The first stack frame outside node internals, node_modules and the guard itself: the
- * user's line that made the AI call. Paths under the working directory are made relative.
+ * The user's line that made the AI call: the first stack frame outside node internals,
+ * node_modules and the guard. Paths under the working directory are made relative.
  * Runs only for unattested calls, never on the attested path.
  */
 export function captureCallLocation(): CodeLocation | undefined {
@@ -20,6 +25,10 @@ export function captureCallLocation(): CodeLocation | undefined {
   Error.stackTraceLimit = 50;
   const stack = new Error().stack ?? '';
   Error.stackTraceLimit = limit;
+  return locationFromStack(stack);
+}
+
+export function locationFromStack(stack: string): CodeLocation | undefined {
   for (const line of stack.split('\n').slice(1)) {
     const match = FRAME.exec(line.trim());
     if (!match) continue;
@@ -31,7 +40,10 @@ export function captureCallLocation(): CodeLocation | undefined {
 }
 
 function isLibraryFrame(file: string): boolean {
-  return file.includes(`${path.sep}node_modules${path.sep}`) || file.startsWith(OWN_DIR + path.sep);
+  return (
+    file.includes(`${path.sep}node_modules${path.sep}`) ||
+    OWN_DIRS.some((dir) => file.startsWith(dir + path.sep))
+  );
 }
 
 function displayPath(file: string): string {

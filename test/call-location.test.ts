@@ -1,0 +1,35 @@
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { locationFromStack } from '../src/call-location';
+import { ROOT } from './helpers/guard';
+
+const app = path.join(ROOT, 'app', 'server.js');
+
+describe('call location', () => {
+  it('skips node_modules, node internals and the guard, source-mapped or compiled', () => {
+    const stack = [
+      'Error',
+      `    at captureCallLocation (${path.join(ROOT, 'src', 'call-location.ts')}:21:17)`,
+      `    at onUnattestedCall (${path.join(ROOT, 'build', 'src', 'guard.js')}:80:3)`,
+      '    at OpenAI.methodRequest (/srv/node_modules/openai/client.js:587:10)',
+      '    at Module._compile (node:internal/modules/cjs/loader:1521:14)',
+      `    at handler (${app}:42:7)`,
+    ].join('\n');
+    assert.deepEqual(locationFromStack(stack), { file: path.join('app', 'server.js'), line: 42 });
+  });
+
+  it('reads ES module file URLs and anonymous frames', () => {
+    const stack = ['Error', `    at file://${app}:9:1`].join('\n');
+    assert.deepEqual(locationFromStack(stack), { file: path.join('app', 'server.js'), line: 9 });
+  });
+
+  it('reports no location, rather than a made-up path, when no user frame is on the stack', () => {
+    const stack = [
+      'Error',
+      '    at processTicksAndRejections (node:internal/process/task_queues:95:5)',
+      '    at Module._compile (node:internal/modules/cjs/loader:1521:14)',
+      '    at /srv/node_modules/openai/client.js:1:1',
+    ].join('\n');
+    assert.equal(locationFromStack(stack), undefined);
+  });
+});
