@@ -23,9 +23,35 @@ const FRAME = /(?:\(|^at )((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):\d+
 export function captureCallLocation(): CodeLocation | undefined {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 50;
-  const stack = new Error().stack ?? '';
-  Error.stackTraceLimit = limit;
-  return locationFromStack(stack);
+  try {
+    // Source-mapped positions exist only in the formatted stack; without source maps the
+    // structured frames give the same answer at half the cost (no string formatting).
+    return sourceMapsEnabled() ? locationFromStack(new Error().stack ?? '') : locationFromFrames();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+function sourceMapsEnabled(): boolean {
+  return (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true;
+}
+
+function locationFromFrames(): CodeLocation | undefined {
+  const prepare = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_error, frames) => frames;
+  const holder: { stack?: NodeJS.CallSite[] } = {};
+  Error.captureStackTrace(holder, captureCallLocation);
+  const frames = holder.stack ?? [];
+  Error.prepareStackTrace = prepare;
+  for (const frame of frames) {
+    const name = frame.getFileName();
+    const line = frame.getLineNumber();
+    if (!name || line === null || name.startsWith('node:')) continue;
+    const file = name.startsWith('file://') ? fileURLToPath(name) : name;
+    if (!path.isAbsolute(file) || isLibraryFrame(file)) continue;
+    return { file: displayPath(file), line };
+  }
+  return undefined;
 }
 
 export function locationFromStack(stack: string): CodeLocation | undefined {

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { locationFromStack } from '../src/call-location';
 import { ROOT } from './helpers/guard';
@@ -31,5 +32,16 @@ describe('call location', () => {
       '    at /srv/node_modules/openai/client.js:1:1',
     ].join('\n');
     assert.equal(locationFromStack(stack), undefined);
+  });
+
+  it('gives the compiled line, or with --enable-source-maps the TypeScript line', () => {
+    const fixture = path.join(ROOT, 'build', 'test', 'fixtures', 'where.js');
+    const run = (...flags: string[]) =>
+      JSON.parse(execFileSync(process.execPath, [...flags, fixture], { cwd: ROOT, encoding: 'utf8' }));
+    assert.deepEqual(run(), { file: path.join('build', 'test', 'fixtures', 'where.js'), line: 5 });
+    assert.deepEqual(run('--enable-source-maps'), {
+      file: path.join('test', 'fixtures', 'where.ts'),
+      line: 4,
+    });
   });
 });

@@ -22,7 +22,8 @@ export class JsonlFileSink implements RecordSink {
   private inFlight: string[] = [];
   private scheduled: NodeJS.Immediate | undefined;
   private writing: Promise<void> = Promise.resolve();
-  private dirReady = false;
+  /** Kept open between batches: one write per batch instead of open, append and close. */
+  private handle: fs.promises.FileHandle | undefined;
   private closed = false;
   private dropped = 0;
   private failing = false;
@@ -56,6 +57,13 @@ export class JsonlFileSink implements RecordSink {
     await this.flush();
     this.closed = true;
     process.removeListener('exit', this.onExit);
+    await this.closeHandle();
+  }
+
+  private async closeHandle(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close().catch(() => undefined);
   }
 
   private schedule(): void {
@@ -72,17 +80,18 @@ export class JsonlFileSink implements RecordSink {
     this.inFlight = this.queue;
     this.queue = [];
     try {
-      if (!this.dirReady) {
+      if (!this.handle) {
         await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-        this.dirReady = true;
+        this.handle = await fs.promises.open(this.file, 'a', 0o600);
       }
-      await fs.promises.appendFile(this.file, this.inFlight.join(''), { mode: 0o600 });
+      await this.handle.write(this.inFlight.join(''));
       this.inFlight = [];
       this.reportRecovery();
     } catch (error) {
-      // Keep the lines for the next batch; the host application never sees the failure.
+      // Keep the lines for the next batch, and reopen then; the host application never sees the failure.
       this.queue = this.inFlight.concat(this.queue);
       this.inFlight = [];
+      await this.closeHandle();
       this.reportFailure(error);
     }
   }
