@@ -6,15 +6,24 @@ import type { AttestOptions } from './types';
 export const ATTESTED_KEY = createContextKey('mima.attested');
 
 /**
+ * Set around the work of an unattested call the guard has already reported, for SDKs that
+ * call other patched SDKs: the inner calls are part of the reported one. isAttested() stays false.
+ */
+const COVERED_KEY = createContextKey('mima.covered');
+
+/** The own store's values: attested or not (attest(), setAttested()), or covered by a reported call. */
+type Flag = boolean | 'covered';
+
+/**
  * The guard's own store, for when no OpenTelemetry context manager propagates context
  * and for setAttested(). Created at first need: on Node 20 any active AsyncLocalStorage
  * slows every `await` in the app, so apps that never attest, or whose OTel context
  * manager already carries the flag, never pay for it.
  */
-let store: AsyncLocalStorage<boolean> | undefined;
+let store: AsyncLocalStorage<Flag> | undefined;
 
-function ownStore(): AsyncLocalStorage<boolean> {
-  store ??= new AsyncLocalStorage<boolean>();
+function ownStore(): AsyncLocalStorage<Flag> {
+  store ??= new AsyncLocalStorage<Flag>();
   return store;
 }
 
@@ -26,8 +35,16 @@ export function ownStoreCreated(): boolean {
 /** True when the current async context is attested. Called on every patched SDK call. */
 export function isAttested(): boolean {
   const own = store?.getStore();
-  if (own !== undefined) return own;
+  if (own !== undefined) return own === true;
   return context.active().getValue(ATTESTED_KEY) === true;
+}
+
+/** The patched methods' check: attested, or inside an unattested call already reported. */
+export function isAttestedOrCovered(): boolean {
+  const own = store?.getStore();
+  if (own !== undefined) return own !== false;
+  const active = context.active();
+  return active.getValue(ATTESTED_KEY) === true || active.getValue(COVERED_KEY) === true;
 }
 
 /**
@@ -44,20 +61,39 @@ export function setAttested(value: boolean): void {
   ownStore().enterWith(value);
 }
 
-/** Runs fn attested, and keeps a returned generator attested on every next(). */
-function runAttested<R>(fn: (...args: unknown[]) => R, thisArg: unknown, args: unknown[]): R {
-  const attestedContext = context.active().setValue(ATTESTED_KEY, true);
-  const result = context.with(attestedContext, () => {
+/** Runs fn with `flag` in the OTel context and, where needed, in the own store. */
+function runFlagged<R>(
+  key: symbol,
+  flag: true | 'covered',
+  fn: (...args: unknown[]) => R,
+  thisArg: unknown,
+  args: unknown[],
+): R {
+  const flagged = context.active().setValue(key, true);
+  return context.with(flagged, () => {
     // A working OTel context manager carries the flag through async work by itself; the
     // own store is needed when none is registered, or once setAttested() has created it
     // (its value is read first and must not hide this scope).
-    if (store !== undefined || context.active() !== attestedContext) {
-      return ownStore().run(true, () => fn.apply(thisArg, args));
+    if (store !== undefined || context.active() !== flagged) {
+      return ownStore().run(flag, () => fn.apply(thisArg, args));
     }
     return fn.apply(thisArg, args);
   });
+}
+
+/** Runs fn attested, and keeps a returned generator attested on every next(). */
+function runAttested<R>(fn: (...args: unknown[]) => R, thisArg: unknown, args: unknown[]): R {
+  const result = runFlagged(ATTESTED_KEY, true, fn, thisArg, args);
   return isGenerator(result) ? (attestedGenerator(result) as R) : result;
 }
+
+/** Runs a reported call's original so that the patched calls it makes are not reported again. */
+export function runCovered(fn: AnyFunction, thisArg: unknown, args: unknown[]): unknown {
+  return runFlagged(COVERED_KEY, 'covered', fn as (...a: unknown[]) => unknown, thisArg, args);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type AnyFunction = Function;
 
 type AnyGenerator = Generator<unknown, unknown, unknown> | AsyncGenerator<unknown, unknown, unknown>;
 

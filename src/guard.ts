@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { diag } from '@opentelemetry/api';
+import { runCovered } from './attestation';
 import { captureCallLocation } from './call-location';
 import type { ResolvedConfig } from './config';
 import { MimaAttestationError } from './errors';
@@ -81,14 +82,16 @@ export function setActiveGuard(guard: GuardRuntime | undefined): void {
 export function onUnattestedCall(
   definition: SdkDefinition,
   original: AnyMethod,
-  self: object,
+  self: unknown,
   args: unknown[],
+  name: string,
 ): unknown {
   let blocked: MimaAttestationError | undefined;
   try {
-    blocked = active?.check(definition.describe(self, args));
+    blocked = active?.check(definition.describe(self, args, name));
   } catch (error) {
     log.error(`guard check failed for a ${definition.module} call; the call goes through`, error);
   }
-  return blocked ? definition.fail(original, self, args, blocked) : original.apply(self, args);
+  if (blocked) return definition.fail(original, self, args, blocked, name);
+  return definition.coversInnerCalls ? runCovered(original, self, args) : original.apply(self, args);
 }

@@ -6,10 +6,10 @@ import {
 import * as semver from 'semver';
 import { resolveConfig, type ResolvedConfig } from './config';
 import { activeGuard, GuardRuntime, setActiveGuard } from './guard';
-import { allPatches, applyPatch, findMethodOwner, patchMethod, removePatch } from './patch';
+import { allPatches, applyPatch, patchMethod, removePatch } from './patch';
 import { addStatus, hasStatusFor } from './sdk-status';
 import { SDK_DEFINITIONS } from './sdks';
-import type { PatchPoint, SdkDefinition } from './sdks/definition';
+import type { PatchPoint, PatchTarget, SdkDefinition } from './sdks/definition';
 import { SinkChain } from './sinks/chain';
 import { JsonlFileSink } from './sinks/jsonl-sink';
 import { SpanSink } from './sinks/span-sink';
@@ -152,20 +152,36 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     exports: unknown,
     version: string,
   ): void {
-    const cls = (exports as Record<string, { prototype?: unknown } | undefined> | undefined)?.[
-      point.exportName
-    ];
-    const owner = findMethodOwner(cls?.prototype, point.method);
-    const patchPoint = `${file}#${point.exportName}.${point.method}`;
-    if (!owner) {
-      const problem = `patch point ${patchPoint} not found in ${definition.module} ${version}; its calls are not checked`;
+    const patchPoint = `${file}#${point.label}`;
+    const problem = this.patchTargets(definition, point.locate(exports), version, patchPoint);
+    if (problem) {
       addStatus(definition.module, { version, patchPoint, active: false, problem });
       this._diag.warn(problem);
-      return;
+    }
+  }
+
+  /** Wraps each target; returns what went wrong, or undefined when all are patched. */
+  private patchTargets(
+    definition: SdkDefinition,
+    targets: PatchTarget[],
+    version: string,
+    patchPoint: string,
+  ): string | undefined {
+    if (targets.length === 0) {
+      return `patch point ${patchPoint} not found in ${definition.module} ${version}; its calls are not checked`;
     }
     const status = addStatus(definition.module, { version, patchPoint, active: false });
-    patchMethod(definition, owner, point.method, status);
+    for (const target of targets) {
+      try {
+        patchMethod(definition, target.owner, target.method, status);
+      } catch (error) {
+        // Frozen exports or non-configurable getters: the SDK shape does not allow this patch.
+        status.problem = `cannot patch ${target.method} at ${patchPoint} in ${definition.module} ${version}: ${String(error)}`;
+        return status.problem;
+      }
+    }
     this._diag.debug(`patched ${definition.module} ${version} at ${patchPoint}`);
+    return undefined;
   }
 
   /** config.modules: module objects handed over by the app (bundlers hide them from the hooks). */
@@ -183,28 +199,18 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
 
   private patchManualModule(definition: SdkDefinition, moduleExports: unknown): void {
     const candidates = [moduleExports, (moduleExports as { default?: unknown } | null)?.default];
-    for (const candidate of candidates) {
-      for (const exportName of definition.clientExports) {
-        const cls = (candidate as Record<string, { prototype?: unknown }> | null | undefined)?.[exportName];
-        for (const point of definition.patchPoints) {
-          const owner = findMethodOwner(cls?.prototype, point.method);
-          if (!owner) continue;
-          const status = addStatus(definition.module, {
-            version: 'manual',
-            patchPoint: `modules.${definition.module}#${ownerName(owner, exportName)}.${point.method}`,
-            active: false,
-          });
-          patchMethod(definition, owner, point.method, status);
-          return;
-        }
+    for (const point of definition.patchPoints) {
+      for (const candidate of candidates) {
+        const targets = point.locate(candidate);
+        if (targets.length === 0) continue;
+        const patchPoint = `modules.${definition.module}#${point.label}`;
+        const problem = this.patchTargets(definition, targets, 'manual', patchPoint);
+        if (problem) this._diag.warn(problem);
+        return;
       }
     }
-    const problem = `the module object given for ${definition.module} in config.modules has no patchable client class (looked for ${definition.clientExports.join(', ')})`;
+    const problem = `the module object given for ${definition.module} in config.modules has none of its patch points (${definition.patchPoints.map((p) => p.label).join(', ')})`;
     addStatus(definition.module, { version: 'manual', patchPoint: '-', active: false, problem });
     this._diag.warn(problem);
   }
-}
-
-function ownerName(owner: object, fallback: string): string {
-  return (owner as { constructor?: { name?: string } }).constructor?.name || fallback;
 }

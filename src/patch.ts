@@ -1,4 +1,4 @@
-import { isAttested, isAttestedClient } from './attestation';
+import { isAttestedClient, isAttestedOrCovered } from './attestation';
 import { onUnattestedCall } from './guard';
 import type { AnyMethod, SdkDefinition } from './sdks/definition';
 import type { PatchStatus } from './types';
@@ -17,25 +17,15 @@ export interface Patch {
   status: PatchStatus;
 }
 
-/** The nearest object on the prototype chain that owns `method` as its own property. */
-export function findMethodOwner(proto: unknown, method: string): object | undefined {
-  for (let p = proto; p !== null && typeof p === 'object'; p = Object.getPrototypeOf(p)) {
-    if (Object.prototype.hasOwnProperty.call(p, method)) {
-      return typeof (p as Record<string, unknown>)[method] === 'function' ? (p as object) : undefined;
-    }
-  }
-  return undefined;
-}
-
 export function isGuardWrapper(fn: unknown): boolean {
   return typeof fn === 'function' && (fn as Wrapper)[ORIGINAL] !== undefined;
 }
 
 /** The attested path is two reads and the original call; everything else is in onUnattestedCall. */
-function guardedMethod(definition: SdkDefinition, original: AnyMethod): AnyMethod {
-  const wrapper: Wrapper = function (this: object, ...args: unknown[]) {
-    if (isAttested() || isAttestedClient(this)) return original.apply(this, args);
-    return onUnattestedCall(definition, original, this, args);
+function guardedMethod(definition: SdkDefinition, original: AnyMethod, name: string): AnyMethod {
+  const wrapper: Wrapper = function (this: unknown, ...args: unknown[]) {
+    if (isAttestedOrCovered() || isAttestedClient(this)) return original.apply(this, args);
+    return onUnattestedCall(definition, original, this, args, name);
   };
   Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
   wrapper[ORIGINAL] = original;
@@ -68,7 +58,7 @@ export function patchMethod(
     owner,
     method,
     original,
-    wrapper: isGuardWrapper(current) ? current : guardedMethod(definition, original),
+    wrapper: isGuardWrapper(current) ? current : guardedMethod(definition, original, method),
     status,
   };
   patches.push(patch);

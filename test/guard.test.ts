@@ -3,7 +3,9 @@ import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { onUnattestedCall } from '../src/guard';
 import { openai } from '../src/sdks/openai';
 import type { SdkDefinition } from '../src/sdks/definition';
+import nock from 'nock';
 import { captureWarnings, clearRecords, readRecords, useGuard } from './helpers/guard';
+import { BASE_URL, chatCompletion, loadOpenAI, makeClient, userMessage } from './helpers/openai';
 
 /** A stand-in for a patched method: records how it was called. */
 function original(this: unknown, ...args: unknown[]) {
@@ -30,7 +32,13 @@ describe('guard decision', () => {
     try {
       useGuard({ mode: 'block' });
       const self = {};
-      const result = onUnattestedCall(broken, original, self, ['post', '/chat/completions', {}]);
+      const result = onUnattestedCall(
+        broken,
+        original,
+        self,
+        ['post', '/chat/completions', {}],
+        'methodRequest',
+      );
       assert.deepEqual(result, { self, args: ['post', '/chat/completions', {}] });
       assert.ok(messages.some((m) => m.includes('guard check failed for a openai call')));
     } finally {
@@ -42,7 +50,8 @@ describe('guard decision', () => {
     useGuard({ mode: 'warn', warnOnce: false, captureCallSite: false });
     const capture = captureWarnings();
     try {
-      for (let i = 0; i < 3; i++) onUnattestedCall(openai, original, {}, ['post', '/embeddings', {}]);
+      for (let i = 0; i < 3; i++)
+        onUnattestedCall(openai, original, {}, ['post', '/embeddings', {}], 'methodRequest');
       await capture.settle();
     } finally {
       capture.stop();
@@ -52,5 +61,30 @@ describe('guard decision', () => {
     assert.equal(records.length, 3);
     assert.ok(records.every((r) => r.code_file === null && r.code_line === null));
     assert.ok(records.every((r) => r.call_site === 'openai.OpenAI.embeddings'));
+  });
+
+  it('reports a call through a higher layer once, under the outermost patched call', async () => {
+    useGuard({ mode: 'report' });
+    const outer: SdkDefinition = {
+      ...openai,
+      module: 'higher-layer',
+      coversInnerCalls: true,
+      describe: () => ({ callSite: 'higher-layer.complete', provider: 'openai', operation: 'chat' }),
+    };
+    const client = makeClient(loadOpenAI(6));
+    nock(new URL(BASE_URL).origin).post('/v1/chat/completions').times(2).reply(200, chatCompletion());
+    // The higher layer's own work ends in a patched openai call, after an await.
+    const higherLayerOriginal = async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return client.chat.completions.create({ model: 'm', messages: userMessage });
+    };
+    await onUnattestedCall(outer, higherLayerOriginal, undefined, [], 'complete');
+    await client.chat.completions.create({ model: 'm', messages: userMessage });
+    const records = await readRecords();
+    assert.deepEqual(
+      records.map((r) => r.call_site),
+      ['higher-layer.complete', 'openai.OpenAI.chat'],
+      'the inner call is covered by the outer record; a later direct call is reported',
+    );
   });
 });

@@ -3,16 +3,22 @@ import type { CallDescription } from '../types';
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export type AnyMethod = Function;
 
-/** Where one version range of an SDK keeps its request chokepoint. */
+/** One function to wrap: `owner[method]`, a prototype method or an exported function. */
+export interface PatchTarget {
+  owner: object;
+  method: string;
+}
+
+/** Where one version range of an SDK keeps its chokepoint, and how to find it in a file's exports. */
 export interface PatchPoint {
   /** SDK versions (semver range) with this layout. */
   versions: string;
-  /** Files inside the package that define the class: the CommonJS and the ES module copy. */
+  /** Files inside the package that define it: the CommonJS and the ES module copy. */
   files: string[];
-  /** Export of those files holding the class; the method's owner is found on its prototype chain. */
-  exportName: string;
-  /** The prototype method every model call passes through before a request is sent. */
-  method: string;
+  /** What is patched, for getGuardStatus() and warnings, e.g. 'OpenAI.methodRequest'. */
+  label: string;
+  /** The targets in the file's exports (or a module object from config.modules); [] when moved. */
+  locate(exports: unknown): PatchTarget[];
 }
 
 /** Everything the guard needs to know about one AI SDK. One short file per SDK builds one. */
@@ -22,10 +28,57 @@ export interface SdkDefinition {
   /** Versions the guard supports; a loaded version outside gets one diag warning. */
   supportedVersions: string;
   patchPoints: PatchPoint[];
-  /** Exports to search for a client class when the module object is handed over by config.modules. */
-  clientExports: string[];
-  /** Names the call and reads what is known without touching content. */
-  describe(self: object, args: unknown[]): CallDescription;
-  /** Makes the original method fail with `error` the way the SDK's own errors arrive. */
-  fail(original: AnyMethod, self: object, args: unknown[], error: Error): unknown;
+  /** Call-site names, for the README's table (checked against it by a test). */
+  callSites: string[];
+  /**
+   * Set for SDKs that call other patched SDKs (litellm over openai, ...): the work of an
+   * unattested call that goes through is not reported again, so one call yields one record,
+   * named after the outermost patched call.
+   */
+  coversInnerCalls?: boolean;
+  /** Names the call and reads what is known without touching content. `name`: the patched method. */
+  describe(self: unknown, args: unknown[], name: string): CallDescription;
+  /** Makes the original fail with `error` the way the SDK's own errors arrive. */
+  fail(original: AnyMethod, self: unknown, args: unknown[], error: Error, name: string): unknown;
+}
+
+/** The nearest object on the prototype chain that owns `method` as its own property. */
+export function findMethodOwner(proto: unknown, method: string): object | undefined {
+  for (
+    let p = proto;
+    p !== null && (typeof p === 'object' || typeof p === 'function');
+    p = Object.getPrototypeOf(p)
+  ) {
+    if (Object.prototype.hasOwnProperty.call(p, method)) {
+      return typeof (p as Record<string, unknown>)[method] === 'function' ? (p as object) : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** A method on the prototype chain of an exported class. */
+export function prototypeMethod(exportName: string, method: string): Pick<PatchPoint, 'label' | 'locate'> {
+  return {
+    label: `${exportName}.${method}`,
+    locate(exports) {
+      const cls = (exports as Record<string, { prototype?: unknown } | undefined> | null | undefined)?.[
+        exportName
+      ];
+      const owner = findMethodOwner(cls?.prototype, method);
+      return owner ? [{ owner, method }] : [];
+    },
+  };
+}
+
+/** Functions exported by the file itself (the ones of `names` that it has). */
+export function exportedFunctions(...names: string[]): Pick<PatchPoint, 'label' | 'locate'> {
+  return {
+    label: names.join('|'),
+    locate(exports) {
+      if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return [];
+      return names
+        .filter((name) => typeof (exports as Record<string, unknown>)[name] === 'function')
+        .map((method) => ({ owner: exports as object, method }));
+    },
+  };
 }

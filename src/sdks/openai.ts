@@ -9,20 +9,11 @@ export const openai = stainlessSdk({
   module: 'openai',
   callSitePrefix: 'openai',
   supportedVersions: '>=4.0.0 <8',
-  patchPoints: [
-    {
-      versions: '>=4.0.0 <5',
-      files: ['core.js', 'core.mjs'],
-      exportName: 'APIClient',
-      method: 'methodRequest',
-    },
-    {
-      versions: '>=5.0.0 <8',
-      files: ['client.js', 'client.mjs'],
-      exportName: 'OpenAI',
-      method: 'methodRequest',
-    },
+  layouts: [
+    { versions: '>=4.0.0 <5', files: ['core.js', 'core.mjs'], exportName: 'APIClient' },
+    { versions: '>=5.0.0 <8', files: ['client.js', 'client.mjs'], exportName: 'OpenAI' },
   ],
+  callSites: ['openai.OpenAI.<resource>', 'openai.AzureOpenAI.<resource>', 'openai.BedrockOpenAI.<resource>'],
   clientClasses: ['AzureOpenAI', 'BedrockOpenAI', 'OpenAI'],
   provider: (clientClass) =>
     clientClass === 'AzureOpenAI'

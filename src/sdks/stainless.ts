@@ -1,4 +1,4 @@
-import type { AnyMethod, PatchPoint, SdkDefinition } from './definition';
+import { prototypeMethod, type AnyMethod, type PatchPoint, type SdkDefinition } from './definition';
 
 /**
  * The Stainless-generated SDKs (openai, @anthropic-ai/sdk, groq-sdk) send every model call
@@ -11,7 +11,8 @@ export interface StainlessSpec {
   /** First segment of the call-site name, e.g. 'openai'. */
   callSitePrefix: string;
   supportedVersions: string;
-  patchPoints: PatchPoint[];
+  /** Per version layout: the files and the class export that holds methodRequest. */
+  layouts: Array<{ versions: string; files: string[]; exportName: string }>;
   /** Client classes the package exports, subclasses first and the base client last. */
   clientClasses: string[];
   /** gen_ai.provider.name for a client class. */
@@ -20,14 +21,20 @@ export interface StainlessSpec {
   pathPrefix?: RegExp;
   /** gen_ai.operation.name for a resource; unmapped resources use their own name. */
   operations: Record<string, string>;
+  /** Example call-site names for the README table. */
+  callSites: string[];
 }
 
 export function stainlessSdk(spec: StainlessSpec): SdkDefinition {
   return {
     module: spec.module,
     supportedVersions: spec.supportedVersions,
-    patchPoints: spec.patchPoints,
-    clientExports: spec.clientClasses,
+    callSites: spec.callSites,
+    patchPoints: spec.layouts.map((layout): PatchPoint => ({
+      versions: layout.versions,
+      files: layout.files,
+      ...prototypeMethod(layout.exportName, 'methodRequest'),
+    })),
     describe(self, args) {
       const clientClass = nearestClientClass(self, spec.clientClasses);
       const resource = resourceOf(args[1], spec.pathPrefix);
@@ -47,7 +54,7 @@ export function stainlessSdk(spec: StainlessSpec): SdkDefinition {
   };
 }
 
-function nearestClientClass(self: object, known: string[]): string {
+function nearestClientClass(self: unknown, known: string[]): string {
   for (let p = Object.getPrototypeOf(self); p !== null; p = Object.getPrototypeOf(p)) {
     const name = (p.constructor as { name?: string } | undefined)?.name;
     if (name && known.includes(name)) return name;
