@@ -17,7 +17,7 @@ export interface StainlessSpec {
   clientClasses: string[];
   /** gen_ai.provider.name for a client class. */
   provider(clientClass: string): string;
-  /** The API path prefix before the resource, e.g. /^\/v1\// for anthropic. */
+  /** The API path prefix before the resource, matched after the leading slash: /^v1\// for anthropic. */
   pathPrefix?: RegExp;
   /** gen_ai.operation.name for a resource; unmapped resources use their own name. */
   operations: Record<string, string>;
