@@ -11,5 +11,11 @@ export class MimaAttestationError extends Error {
     );
     this.name = 'MimaAttestationError';
     this.callSite = callSite;
+    // A retry cannot succeed: say so to retry layers that read LangChain's shared marker,
+    // which would otherwise retry an error without an HTTP status several times.
+    Object.defineProperty(this, Symbol.for('langchain.errors.retryable'), {
+      value: false,
+      configurable: true,
+    });
   }
 }

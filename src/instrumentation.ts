@@ -126,12 +126,44 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
       definition.module,
       ['*'],
       (exports: unknown, version?: string) => {
+        const entry = this.patchEntryModule(definition, exports, version ?? 'unknown');
         this.checkVersion(definition, version ?? 'unknown');
-        return exports;
+        return entry;
       },
       undefined,
       files,
     );
+  }
+
+  /**
+   * Patch points marked inEntryModule, in the entry's exports; targets already patched from a file are left to it.
+   * Returns what the app gets: the exports, or the stand-in a point's replaceExports made for them.
+   */
+  private patchEntryModule(definition: SdkDefinition, exports: unknown, version: string): unknown {
+    let entry = exports;
+    for (const point of definition.patchPoints) {
+      if (!point.inEntryModule || !semver.satisfies(version, point.versions)) continue;
+      entry = this.replacedExports(definition, point, entry);
+      const known = allPatches();
+      const targets = point
+        .locate(entry)
+        .filter((target) => !known.some((p) => p.owner === target.owner && p.method === target.method));
+      if (targets.length === 0) continue;
+      const problem = this.patchTargets(definition, targets, version, `${definition.module}#${point.label}`);
+      if (problem) this._diag.warn(problem);
+    }
+    return entry;
+  }
+
+  /** The point's stand-in for exports it cannot patch in place; a fault of its own keeps the exports. */
+  private replacedExports(definition: SdkDefinition, point: PatchPoint, exports: unknown): unknown {
+    if (!point.replaceExports) return exports;
+    try {
+      return point.replaceExports(exports);
+    } catch (error) {
+      this._diag.error(`could not make patchable exports for ${definition.module}#${point.label}`, error);
+      return exports;
+    }
   }
 
   /** One diag warning, instead of a silent no-op, for a version or layout the guard cannot patch. */

@@ -15,6 +15,8 @@ export interface Patch {
   original: AnyMethod;
   wrapper: AnyMethod;
   status: PatchStatus;
+  /** The owner inherited the method (a subclass patched apart from its base): unpatching deletes ours. */
+  inherited: boolean;
 }
 
 export function isGuardWrapper(fn: unknown): boolean {
@@ -30,6 +32,19 @@ function guardedMethod(definition: SdkDefinition, original: AnyMethod, name: str
   Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
   wrapper[ORIGINAL] = original;
   return wrapper;
+}
+
+/**
+ * The original of a method the owner inherits: whatever its base has at call time, so a later
+ * patch of the base (another instrumentation's) is not bypassed by the subclass's wrapper.
+ */
+function inheritedMethod(owner: object, method: string, name: string): AnyMethod {
+  const base = Object.getPrototypeOf(owner) as Record<string, AnyMethod>;
+  const callBase = function (this: unknown, ...args: unknown[]) {
+    return base[method].apply(this, args);
+  };
+  Object.defineProperty(callBase, 'name', { value: name, configurable: true });
+  return callBase;
 }
 
 /** Every method the guard has patched, across SDK copies and guard instances. */
@@ -51,8 +66,11 @@ export function patchMethod(
     applyPatch(known);
     return known;
   }
+  const inherited = !Object.prototype.hasOwnProperty.call(owner, method);
   const current = (owner as Record<string, AnyMethod>)[method];
-  const original = (current as Wrapper)[ORIGINAL] ?? current;
+  const original = inherited
+    ? inheritedMethod(owner, method, current.name)
+    : ((current as Wrapper)[ORIGINAL] ?? current);
   const patch: Patch = {
     definition,
     owner,
@@ -60,15 +78,20 @@ export function patchMethod(
     original,
     wrapper: isGuardWrapper(current) ? current : guardedMethod(definition, original, method),
     status,
+    inherited,
   };
   patches.push(patch);
   applyPatch(patch);
   return patch;
 }
 
-/** Class methods are non-enumerable; the wrapper and the restored original stay so. */
+/**
+ * The wrapper and the restored original keep the property's enumerability: class methods stay
+ * hidden, exported functions stay visible to `Object.keys` and `export *` re-exports.
+ */
 function setMethod(owner: object, method: string, value: AnyMethod): void {
-  Object.defineProperty(owner, method, { value, writable: true, configurable: true, enumerable: false });
+  const enumerable = Object.getOwnPropertyDescriptor(owner, method)?.enumerable ?? false;
+  Object.defineProperty(owner, method, { value, writable: true, configurable: true, enumerable });
 }
 
 export function applyPatch(patch: Patch): void {
@@ -76,10 +99,14 @@ export function applyPatch(patch: Patch): void {
   patch.status.active = true;
 }
 
-/** Restores the original method, unless someone else has replaced ours since: theirs stays. */
+/**
+ * Restores the original method (an inherited one by deleting ours, so the owner inherits again),
+ * unless someone else has replaced ours since: theirs stays.
+ */
 export function removePatch(patch: Patch): void {
   if ((patch.owner as Record<string, unknown>)[patch.method] === patch.wrapper) {
-    setMethod(patch.owner, patch.method, patch.original);
+    if (patch.inherited) delete (patch.owner as Record<string, unknown>)[patch.method];
+    else setMethod(patch.owner, patch.method, patch.original);
   }
   patch.status.active = false;
 }

@@ -17,6 +17,20 @@ export interface PatchPoint {
   files: string[];
   /** What is patched, for getGuardStatus() and warnings, e.g. 'OpenAI.methodRequest'. */
   label: string;
+  /**
+   * Also look in the package's entry module (what the bare name loads). The hooks name an import
+   * of the bare name after the package, not the file, so a file hook alone never sees a
+   * chokepoint defined in the entry itself (single-file bundles) or reached only through it
+   * (require() of an ES module shows hooks the entry, not its imports).
+   */
+  inEntryModule?: boolean;
+  /**
+   * With inEntryModule, for entry exports whose functions cannot be redefined (a bundler's
+   * non-configurable CommonJS getters): returns a stand-in with the same exports, whose functions
+   * can, and the app gets it instead; returns the exports themselves when they can be patched as
+   * they are. Unpatching restores the originals on the stand-in, which then acts as the exports.
+   */
+  replaceExports?(exports: unknown): unknown;
   /** The targets in the file's exports (or a module object from config.modules); [] when moved. */
   locate(exports: unknown): PatchTarget[];
 }

@@ -19,6 +19,8 @@ export interface StainlessSpec {
   provider(clientClass: string): string;
   /** The API path prefix before the resource, matched after the leading slash: /^v1\// for anthropic. */
   pathPrefix?: RegExp;
+  /** Call-site names for path segments that differ from their resource: anthropic's `complete` is `completions`. */
+  resourceNames?: Record<string, string>;
   /** gen_ai.operation.name for a resource; unmapped resources use their own name. */
   operations: Record<string, string>;
   /** Example call-site names for the README table. */
@@ -37,7 +39,9 @@ export function stainlessSdk(spec: StainlessSpec): SdkDefinition {
     })),
     describe(self, args) {
       const clientClass = nearestClientClass(self, spec.clientClasses);
-      const resource = resourceOf(args[1], spec.pathPrefix);
+      const segment = resourceOf(args[1], spec.pathPrefix);
+      const names = spec.resourceNames;
+      const resource = names && Object.hasOwn(names, segment) ? names[segment] : segment;
       return {
         callSite: `${spec.callSitePrefix}.${clientClass}.${resource}`,
         provider: spec.provider(clientClass),
