@@ -1,5 +1,7 @@
 import type { SdkDefinition } from './definition';
+import { anthropic } from './anthropic';
+import { groq } from './groq';
 import { openai } from './openai';
 
 /** Every SDK the guard patches. Adding an SDK means adding its file and one entry here. */
-export const SDK_DEFINITIONS: readonly SdkDefinition[] = [openai];
+export const SDK_DEFINITIONS: readonly SdkDefinition[] = [openai, anthropic, groq];

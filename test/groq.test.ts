@@ -1,0 +1,287 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import nock from 'nock';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { attest, MimaAttestationError } from '../src';
+import { requireMovedCopy } from './helpers/anthropic';
+import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import {
+  chatBody,
+  embeddingReply,
+  GROQ_DIR,
+  GROQ_URL,
+  loadGroq,
+  makeGroq,
+  type GroqClient,
+} from './helpers/groq';
+import { CANARY, chatCompletion, chatStreamBody } from './helpers/openai';
+
+const CHAT_PATH = '/openai/v1/chat/completions';
+
+/** Chat reply interceptor that counts the requests that really left the client. */
+function mockChat(times = 1) {
+  const seen = { requests: 0 };
+  nock(GROQ_URL)
+    .post(CHAT_PATH)
+    .times(times)
+    .reply(200, () => {
+      seen.requests++;
+      return chatCompletion();
+    });
+  return seen;
+}
+
+function mockChatStream() {
+  return nock(GROQ_URL).post(CHAT_PATH).reply(200, chatStreamBody(), { 'content-type': 'text/event-stream' });
+}
+
+function isCallSite(callSite: string) {
+  return (error: unknown) => error instanceof MimaAttestationError && error.callSite === callSite;
+}
+
+describe('groq-sdk 1.x (CommonJS)', () => {
+  let client: GroqClient;
+
+  before(() => {
+    client = makeGroq(loadGroq());
+  });
+
+  beforeEach(async () => {
+    nock.cleanAll();
+    await clearRecords();
+  });
+
+  afterEach(() => nock.cleanAll());
+
+  after(() => useGuard({ mode: 'warn' }));
+
+  it('lets an attested call through and records nothing', async () => {
+    useGuard({ mode: 'block' });
+    const seen = mockChat();
+    const reply = await attest(() => client.chat.completions.create(chatBody))();
+    assert.equal(reply.choices[0].message.content, 'hello');
+    assert.equal(seen.requests, 1);
+    assert.deepEqual(await readRecords(), []);
+  });
+
+  it('lets an attested stream: true call stream', async () => {
+    useGuard({ mode: 'block' });
+    mockChatStream();
+    const chunks = await attest(async () => {
+      const received: unknown[] = [];
+      for await (const chunk of await client.chat.completions.create({ ...chatBody, stream: true })) {
+        received.push(chunk);
+      }
+      return received;
+    })();
+    assert.equal(chunks.length, 2);
+  });
+
+  it('block mode rejects with MimaAttestationError before any request leaves', async () => {
+    useGuard({ mode: 'block' });
+    const seen = mockChat();
+    const promise = client.chat.completions.create(chatBody);
+    assert.equal(promise.constructor.name, 'APIPromise', 'the SDK promise is returned, not a replacement');
+    await assert.rejects(promise, (error: unknown) => {
+      assert.ok(error instanceof MimaAttestationError);
+      assert.equal(error.callSite, 'groq.Groq.chat');
+      assert.match(error.message, /groq\.test\.js:\d+/, 'names the user file:line');
+      assert.ok(!error.message.includes(CANARY));
+      return true;
+    });
+    assert.equal(seen.requests, 0, 'no request reached the server');
+    const [record] = await readRecords();
+    assert.equal(record.call_site, 'groq.Groq.chat');
+    assert.equal(record.blocked, true);
+  });
+
+  it('block mode stops a stream: true call before the first byte is sent', async () => {
+    useGuard({ mode: 'block' });
+    const scope = mockChatStream();
+    await assert.rejects(
+      client.chat.completions.create({ ...chatBody, stream: true }),
+      isCallSite('groq.Groq.chat'),
+    );
+    assert.equal(scope.isDone(), false, 'the streaming request never left');
+  });
+
+  it('block mode is delivered as a rejection, never a synchronous throw', async () => {
+    useGuard({ mode: 'block' });
+    let promise: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      promise = client.embeddings.create({ model: 'embed-test', input: CANARY });
+    });
+    await assert.rejects(promise!, isCallSite('groq.Groq.embeddings'));
+  });
+
+  it('warn mode warns once per code location, lets the call through and reports every call', async () => {
+    useGuard({ mode: 'warn' });
+    const seen = mockChat(3);
+    const capture = captureWarnings();
+    try {
+      for (let i = 0; i < 3; i++) await client.chat.completions.create(chatBody);
+      await capture.settle();
+    } finally {
+      capture.stop();
+    }
+    assert.equal(seen.requests, 3);
+    assert.equal(capture.warnings.length, 1, 'one warning for one (call site, location)');
+    assert.match(capture.warnings[0].message, /groq\.Groq\.chat at .*groq\.test\.js:\d+/);
+    assert.ok(!capture.warnings[0].message.includes(CANARY));
+    const records = await readRecords();
+    assert.equal(records.length, 3);
+    assert.ok(records.every((r) => r.call_site === 'groq.Groq.chat' && !r.blocked));
+  });
+
+  it('report mode is silent and writes the JSONL record, without content', async () => {
+    useGuard({ mode: 'report' });
+    nock(GROQ_URL).post('/openai/v1/embeddings').reply(200, embeddingReply());
+    const capture = captureWarnings();
+    try {
+      await client.embeddings.create({ model: 'embed-test', input: CANARY });
+      await capture.settle();
+    } finally {
+      capture.stop();
+    }
+    assert.equal(capture.warnings.length, 0);
+    const [record] = await readRecords();
+    assert.equal(record.call_site, 'groq.Groq.embeddings');
+    assert.equal(record.mode, 'report');
+    assert.match(record.code_file ?? '', /groq\.test\.js$/);
+    assert.ok(!fs.readFileSync(LOG_FILE, 'utf8').includes(CANARY));
+  });
+
+  it('names the call site after the resource under /openai/v1/', async () => {
+    useGuard({ mode: 'block' });
+    const file = new File([CANARY], 'speech.wav');
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ['groq.Groq.chat', () => client.chat.completions.create(chatBody)],
+      ['groq.Groq.embeddings', () => client.embeddings.create({ model: 'embed-test', input: CANARY })],
+      ['groq.Groq.audio', () => client.audio.speech.create({ model: 'tts', voice: 'v', input: CANARY })],
+      ['groq.Groq.audio', () => client.audio.transcriptions.create({ model: 'whisper', file })],
+    ];
+    for (const [callSite, call] of calls) await assert.rejects(call(), isCallSite(callSite));
+    assert.deepEqual(
+      (await readRecords()).map((r) => r.call_site),
+      calls.map(([callSite]) => callSite),
+    );
+  });
+
+  it('does not consume the response returned by asResponse', async () => {
+    useGuard({ mode: 'warn' });
+    mockChat();
+    const response = await client.chat.completions.create(chatBody).asResponse();
+    const body = (await response.json()) as { choices: Array<{ message: { content: string } }> };
+    assert.equal(body.choices[0].message.content, 'hello');
+  });
+
+  it('keeps withResponse working on an unattested call', async () => {
+    useGuard({ mode: 'report' });
+    mockChat();
+    const { data, response } = await client.chat.completions.create(chatBody).withResponse();
+    assert.equal(data.choices[0].message.content, 'hello');
+    assert.equal(response.status, 200);
+  });
+});
+
+describe('groq-sdk mima.ai_call spans', () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const contextManager = new AsyncLocalStorageContextManager();
+  let client: GroqClient;
+
+  before(() => {
+    client = makeGroq(loadGroq());
+    context.setGlobalContextManager(contextManager.enable());
+    useGuard({ mode: 'block' }).setTracerProvider(provider);
+  });
+
+  after(async () => {
+    useGuard({ mode: 'warn' }).setTracerProvider(trace.getTracerProvider());
+    context.disable();
+    await provider.shutdown();
+  });
+
+  it('records provider groq, the operation and the request model under the caller span, with no content', async () => {
+    await provider.getTracer('app').startActiveSpan('handle-request', async (span) => {
+      await assert.rejects(client.chat.completions.create(chatBody), MimaAttestationError);
+      await assert.rejects(
+        client.embeddings.create({ model: 'embed-test', input: CANARY }),
+        MimaAttestationError,
+      );
+      span.end();
+    });
+    const spans = exporter.getFinishedSpans();
+    const caller = spans.find((s) => s.name === 'handle-request')!.spanContext().spanId;
+    const guard = spans.filter((s) => s.name === 'mima.ai_call');
+    assert.deepEqual(
+      guard.map((s) => ({
+        parent: s.parentSpanContext?.spanId === caller,
+        callSite: s.attributes['mima.call_site'],
+        provider: s.attributes['gen_ai.provider.name'],
+        operation: s.attributes['gen_ai.operation.name'],
+        model: s.attributes['gen_ai.request.model'],
+      })),
+      [
+        {
+          parent: true,
+          callSite: 'groq.Groq.chat',
+          provider: 'groq',
+          operation: 'chat',
+          model: 'llama-test',
+        },
+        {
+          parent: true,
+          callSite: 'groq.Groq.embeddings',
+          provider: 'groq',
+          operation: 'embeddings',
+          model: 'embed-test',
+        },
+      ],
+    );
+    const exported = guard.map((s) => ({ attributes: s.attributes, events: s.events }));
+    assert.ok(!JSON.stringify(exported).includes(CANARY));
+  });
+});
+
+describe('groq-sdk ES module apps (node --import …/register)', () => {
+  it('patches the ES module copy of groq-sdk 1.x (client.mjs) and blocks its unattested call', () => {
+    const app = path.join(ROOT, 'test', 'fixtures', 'groq', 'app.mjs');
+    const register = path.join(ROOT, 'build', 'esm', 'register.mjs');
+    const output = execFileSync(process.execPath, ['--import', register, app, GROQ_DIR], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        MIMA_GUARD_MODE: 'block',
+        MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'groq-esm-test.jsonl'),
+      },
+    });
+    assert.deepEqual(JSON.parse(output), {
+      attested: 'hello',
+      unattested: 'MimaAttestationError:groq.Groq.chat',
+      patchPoints: ['client.mjs#Groq.methodRequest'],
+    });
+  });
+});
+
+describe('groq-sdk layout changes', () => {
+  it('warns once, naming package and version, when methodRequest has moved, and the call still goes through', async () => {
+    const { exports, warnings } = await requireMovedCopy('groq-sdk', '1.99.0', {
+      'client.js':
+        'class Groq { send(path) { return Promise.resolve("sent " + path); } }\nexports.Groq = Groq;\n',
+      'index.js': 'module.exports = require("./client.js");\n',
+    });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /patch point client\.js#Groq\.methodRequest not found in groq-sdk 1\.99\.0/);
+    const { Groq } = exports as { Groq: new () => { send(path: string): Promise<string> } };
+    assert.equal(await new Groq().send('/openai/v1/chat/completions'), 'sent /openai/v1/chat/completions');
+  });
+});
