@@ -1,0 +1,371 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import nock from 'nock';
+import { trace } from '@opentelemetry/api';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { attest, disableGuard, getGuardStatus, MimaAttestationError } from '../src';
+import { isGuardWrapper } from '../src/patch';
+import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import {
+  EMBEDDING,
+  embeddingReply,
+  litellmOpenAI,
+  loadLitellm,
+  OPENAI_DEFAULT_HOST,
+  type LitellmModule,
+} from './helpers/litellm';
+import { BASE_URL, CANARY, chatCompletion, chatStreamBody, makeClient, userMessage } from './helpers/openai';
+
+const HOST = new URL(BASE_URL).origin;
+
+/** A litellm completion of an OpenAI model: it goes through litellm's bundled openai client. */
+const gptParams = { model: 'gpt-4o-mini', messages: userMessage, baseUrl: BASE_URL, apiKey: 'test-key' };
+const embeddingParams = { model: 'text-embedding-3-small', input: CANARY, apiKey: 'test-key' };
+
+/** Chat reply interceptor that counts the requests that really left. */
+function mockChat(times = 1) {
+  const seen = { requests: 0 };
+  nock(HOST)
+    .post('/v1/chat/completions')
+    .times(times)
+    .reply(200, () => {
+      seen.requests++;
+      return chatCompletion();
+    });
+  return seen;
+}
+
+function mockChatStream() {
+  return nock(HOST)
+    .post('/v1/chat/completions')
+    .reply(200, chatStreamBody('streamed'), { 'content-type': 'text/event-stream' });
+}
+
+async function streamedContent(stream: AsyncIterable<{ choices: Array<{ delta: { content?: unknown } }> }>) {
+  let content = '';
+  for await (const chunk of stream) content += String(chunk.choices[0]?.delta.content ?? '');
+  return content;
+}
+
+function isBlockedAt(callSite: string) {
+  return (error: unknown) => {
+    assert.ok(error instanceof MimaAttestationError);
+    assert.equal(error.callSite, callSite);
+    assert.ok(!error.message.includes(CANARY));
+    return true;
+  };
+}
+
+describe('litellm 0.12 (CommonJS)', () => {
+  let litellm: LitellmModule;
+
+  before(() => {
+    litellm = loadLitellm();
+  });
+
+  beforeEach(async () => {
+    nock.cleanAll();
+    await clearRecords();
+  });
+
+  afterEach(() => nock.cleanAll());
+
+  after(() => useGuard({ mode: 'warn' }));
+
+  it("patches completion and embedding in their own files, so litellm's index returns the wrappers", () => {
+    assert.ok(isGuardWrapper(litellm.completion), 'require("litellm").completion is the wrapper');
+    assert.ok(isGuardWrapper(litellm.embedding), 'require("litellm").embedding is the wrapper');
+    const status = getGuardStatus().sdks.find((s) => s.module === 'litellm');
+    assert.deepEqual(
+      status?.patches.map((p) => [p.version, p.patchPoint, p.active]),
+      [
+        ['0.12.0', 'dist/src/completion.js#completion', true],
+        ['0.12.0', 'dist/src/embedding.js#embedding', true],
+      ],
+    );
+    assert.equal('acompletion' in litellm, false, 'litellm 0.12 exports no acompletion');
+  });
+
+  it("disableGuard restores litellm's own functions and a later enable puts the wrappers back", async () => {
+    await disableGuard();
+    try {
+      assert.equal(isGuardWrapper(litellm.completion), false);
+      assert.equal(isGuardWrapper(litellm.embedding), false);
+    } finally {
+      useGuard();
+    }
+    assert.ok(isGuardWrapper(litellm.completion));
+    assert.ok(isGuardWrapper(litellm.embedding));
+  });
+
+  it('lets an attested completion through and records nothing', async () => {
+    useGuard({ mode: 'block' });
+    const seen = mockChat();
+    const answer = await attest(() => litellm.completion(gptParams))();
+    assert.equal(answer.choices[0].message.content, 'hello');
+    assert.equal(seen.requests, 1);
+    assert.deepEqual(await readRecords(), []);
+  });
+
+  it('block mode rejects a completion with MimaAttestationError before any request leaves', async () => {
+    useGuard({ mode: 'block' });
+    const seen = mockChat();
+    let promise: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      promise = litellm.completion(gptParams);
+    }, 'delivered as a rejection, like litellm’s own errors');
+    await assert.rejects(promise!, (error: unknown) => {
+      isBlockedAt('litellm.completion')(error);
+      assert.match((error as Error).message, /litellm\.test\.js:\d+/, 'names the user file:line');
+      return true;
+    });
+    assert.equal(seen.requests, 0, 'no request reached the server');
+    const records = await readRecords();
+    assert.deepEqual(
+      records.map((r) => [r.call_site, r.blocked, r.mode]),
+      [['litellm.completion', true, 'block']],
+    );
+  });
+
+  it('block mode stops a stream: true completion before the first byte is sent', async () => {
+    useGuard({ mode: 'block' });
+    const scope = mockChatStream();
+    let promise: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      promise = litellm.completion({ ...gptParams, stream: true });
+    });
+    await assert.rejects(promise!, isBlockedAt('litellm.completion'));
+    assert.equal(scope.isDone(), false, 'the streaming request never left');
+  });
+
+  it('block mode rejects an embedding before any request leaves', async () => {
+    useGuard({ mode: 'block' });
+    const scope = nock(OPENAI_DEFAULT_HOST).post('/v1/embeddings').reply(200, embeddingReply());
+    let promise: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      promise = litellm.embedding(embeddingParams);
+    });
+    await assert.rejects(promise!, isBlockedAt('litellm.embedding'));
+    assert.equal(scope.isDone(), false, 'the embedding request never left');
+    assert.deepEqual(
+      (await readRecords()).map((r) => r.call_site),
+      ['litellm.embedding'],
+    );
+  });
+
+  it('warn mode warns once about the litellm call, never about the openai call inside it', async () => {
+    useGuard({ mode: 'warn' });
+    const seen = mockChat(2);
+    const capture = captureWarnings();
+    try {
+      for (let i = 0; i < 2; i++) await litellm.completion(gptParams);
+      await capture.settle();
+    } finally {
+      capture.stop();
+    }
+    assert.equal(seen.requests, 2);
+    assert.equal(capture.warnings.length, 1, 'one warning for one (call site, location)');
+    assert.match(capture.warnings[0].message, /litellm\.completion at .*litellm\.test\.js:\d+/);
+    assert.ok(!capture.warnings[0].message.includes(CANARY));
+    const records = await readRecords();
+    assert.deepEqual(
+      records.map((r) => [r.call_site, r.blocked, r.mode]),
+      [
+        ['litellm.completion', false, 'warn'],
+        ['litellm.completion', false, 'warn'],
+      ],
+    );
+  });
+
+  it('report mode writes one record for a completion of an OpenAI model, not a second for its openai call', async () => {
+    useGuard({ mode: 'report' });
+    const seen = mockChat();
+    const capture = captureWarnings();
+    try {
+      const answer = await litellm.completion(gptParams);
+      assert.equal(answer.choices[0].message.content, 'hello');
+      await capture.settle();
+    } finally {
+      capture.stop();
+    }
+    assert.equal(seen.requests, 1, 'the call went through litellm’s openai client');
+    assert.equal(capture.warnings.length, 0);
+    const records = await readRecords();
+    assert.equal(records.length, 1);
+    assert.equal(records[0].call_site, 'litellm.completion');
+    assert.equal(records[0].blocked, false);
+    assert.match(records[0].code_file ?? '', /litellm\.test\.js$/);
+    assert.ok(!fs.readFileSync(LOG_FILE, 'utf8').includes(CANARY));
+  });
+
+  it('report mode lets a streaming completion through and records it once', async () => {
+    useGuard({ mode: 'report' });
+    const scope = mockChatStream();
+    const stream = await litellm.completion({ ...gptParams, stream: true });
+    assert.equal(await streamedContent(stream), 'streamed');
+    assert.ok(scope.isDone());
+    assert.deepEqual(
+      (await readRecords()).map((r) => r.call_site),
+      ['litellm.completion'],
+    );
+  });
+
+  it('report mode records an embedding once; litellm sends it to api.openai.com whatever baseUrl says', async () => {
+    useGuard({ mode: 'report' });
+    const scope = nock(OPENAI_DEFAULT_HOST).post('/v1/embeddings').reply(200, embeddingReply());
+    const reply = await litellm.embedding({ ...embeddingParams, baseUrl: BASE_URL });
+    assert.deepEqual(reply.data[0].embedding, EMBEDDING);
+    assert.ok(scope.isDone());
+    assert.deepEqual(
+      (await readRecords()).map((r) => r.call_site),
+      ['litellm.embedding'],
+    );
+  });
+
+  it('report mode records a completion that litellm sends with fetch (ollama)', async () => {
+    useGuard({ mode: 'report' });
+    const scope = nock('http://ollama.test')
+      .post('/api/generate')
+      .reply(200, `${JSON.stringify({ model: 'llama3', response: 'hello', done: true })}\n`);
+    const answer = await litellm.completion({
+      model: 'ollama/llama3',
+      messages: userMessage,
+      baseUrl: 'http://ollama.test',
+    });
+    assert.equal(answer.choices[0].message.content, 'hello');
+    assert.ok(scope.isDone());
+    assert.deepEqual(
+      (await readRecords()).map((r) => r.call_site),
+      ['litellm.completion'],
+    );
+  });
+
+  it('reports a direct openai call made after a litellm call: covering ends with the litellm call', async () => {
+    useGuard({ mode: 'report' });
+    const seen = mockChat(2);
+    const bundledClient = makeClient(litellmOpenAI());
+    await litellm.completion(gptParams);
+    await bundledClient.chat.completions.create({ model: 'gpt-test', messages: userMessage });
+    assert.equal(seen.requests, 2);
+    assert.deepEqual(
+      (await readRecords()).map((r) => r.call_site),
+      ['litellm.completion', 'openai.OpenAI.chat'],
+    );
+  });
+
+  it('reports a direct openai call made while a litellm call is in flight: covering follows the call, not the clock', async () => {
+    useGuard({ mode: 'report' });
+    const seen = { requests: 0 };
+    nock(HOST)
+      .post('/v1/chat/completions')
+      .times(2)
+      .delay(30)
+      .reply(200, () => {
+        seen.requests++;
+        return chatCompletion();
+      });
+    const bundledClient = makeClient(litellmOpenAI());
+    const viaLitellm = litellm.completion(gptParams);
+    const direct = bundledClient.chat.completions.create({ model: 'gpt-test', messages: userMessage });
+    await Promise.all([viaLitellm, direct]);
+    assert.equal(seen.requests, 2);
+    assert.deepEqual((await readRecords()).map((r) => r.call_site).sort(), [
+      'litellm.completion',
+      'openai.OpenAI.chat',
+    ]);
+  });
+
+  describe('mima.ai_call spans', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+
+    before(() => useGuard().setTracerProvider(provider));
+    beforeEach(() => exporter.reset());
+    after(async () => {
+      useGuard().setTracerProvider(trace.getTracerProvider());
+      await provider.shutdown();
+    });
+
+    function spanAttributes() {
+      return exporter
+        .getFinishedSpans()
+        .filter((span) => span.name === 'mima.ai_call')
+        .map((span) => [
+          span.attributes['mima.call_site'],
+          span.attributes['gen_ai.provider.name'],
+          span.attributes['gen_ai.operation.name'],
+          span.attributes['gen_ai.request.model'],
+        ]);
+    }
+
+    it('name the provider litellm routes the model to, the operation and the request model, never content', async () => {
+      useGuard({ mode: 'block' });
+      const completions: Array<[model: string, provider: string]> = [
+        ['gpt-4o-mini', 'openai'],
+        ['openai/o3-mini', 'openai'],
+        ['claude-3-haiku', 'anthropic'],
+        ['command-r', 'cohere'],
+        ['ollama/llama3', 'ollama'],
+        ['mistral/mistral-small', 'mistral_ai'],
+        ['j2-ultra', 'litellm'],
+        ['replicate/meta/llama-3', 'litellm'],
+        // litellm takes the first of its patterns found anywhere in the name: 'gpt-' comes before 'ollama/'.
+        ['ollama/gpt-oss', 'openai'],
+        ['unknown-model', 'litellm'],
+      ];
+      const embeddings: Array<[model: string, provider: string]> = [
+        ['text-embedding-3-small', 'openai'],
+        ['ollama/nomic-embed-text', 'ollama'],
+        ['mistral/mistral-embed', 'mistral_ai'],
+      ];
+      for (const [model] of completions) {
+        await assert.rejects(litellm.completion({ model, messages: userMessage }), MimaAttestationError);
+      }
+      for (const [model] of embeddings) {
+        await assert.rejects(litellm.embedding({ model, input: CANARY }), MimaAttestationError);
+      }
+      assert.deepEqual(spanAttributes(), [
+        ...completions.map(([model, provider]) => ['litellm.completion', provider, 'chat', model]),
+        ...embeddings.map(([model, provider]) => ['litellm.embedding', provider, 'embeddings', model]),
+      ]);
+      const exported = exporter
+        .getFinishedSpans()
+        .map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status }));
+      assert.ok(!JSON.stringify(exported).includes(CANARY));
+    });
+
+    it('one span for a completion that goes through, none for the openai call inside it', async () => {
+      useGuard({ mode: 'warn' });
+      mockChat();
+      await litellm.completion(gptParams);
+      assert.deepEqual(spanAttributes(), [['litellm.completion', 'openai', 'chat', 'gpt-4o-mini']]);
+    });
+  });
+});
+
+describe('litellm in an ES module app (node --import …/register)', () => {
+  it('patches the functions behind `import { completion } from "litellm"` and blocks the unattested call', () => {
+    const app = path.join(ROOT, 'test', 'fixtures', 'litellm', 'app.mjs');
+    const register = path.join(ROOT, 'build', 'esm', 'register.mjs');
+    const output = execFileSync(process.execPath, ['--import', register, app], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        MIMA_GUARD_MODE: 'block',
+        MIMA_GUARD_LOG_FILE: path.join(path.dirname(LOG_FILE), 'litellm-esm.jsonl'),
+      },
+    });
+    assert.deepEqual(JSON.parse(output), {
+      attested: 'hello',
+      unattested: 'MimaAttestationError:litellm.completion',
+      requests: 1,
+      patchPoints: ['dist/src/completion.js#completion', 'dist/src/embedding.js#embedding'],
+    });
+  });
+});
