@@ -1,9 +1,21 @@
 import type { SdkDefinition } from './definition';
 import { ai } from './ai';
 import { anthropic } from './anthropic';
+import { cohere } from './cohere';
+import { googleGenAI } from './google-genai';
 import { groq } from './groq';
 import { litellm } from './litellm';
+import { mistral } from './mistral';
 import { openai } from './openai';
 
 /** Every SDK the guard patches. Adding an SDK means adding its file and one entry here. */
-export const SDK_DEFINITIONS: readonly SdkDefinition[] = [openai, anthropic, groq, litellm, ai];
+export const SDK_DEFINITIONS: readonly SdkDefinition[] = [
+  openai,
+  anthropic,
+  groq,
+  litellm,
+  ai,
+  googleGenAI,
+  mistral,
+  cohere,
+];

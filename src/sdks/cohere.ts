@@ -1,0 +1,68 @@
+import {
+  GEN_AI_OPERATION_CHAT,
+  GEN_AI_OPERATION_EMBEDDINGS,
+  GEN_AI_OPERATION_TEXT_COMPLETION,
+} from '../semconv';
+import { exportedFunctions, type SdkDefinition } from './definition';
+
+const VERSIONS = '>=8.0.0 <9';
+
+const OPERATION_BY_RESOURCE: Record<string, string> = {
+  chat: GEN_AI_OPERATION_CHAT,
+  embed: GEN_AI_OPERATION_EMBEDDINGS,
+  generate: GEN_AI_OPERATION_TEXT_COMPLETION,
+};
+
+/**
+ * cohere-ai (Fern) sends every endpoint of `CohereClient` (class `CustomClient`), its `v2`
+ * client and `CohereClientV2` through `core.fetcher`, which each call reads through live
+ * getters down to the `fetcher` export of core/fetcher/Fetcher.js: replacing that export
+ * intercepts them all, streams included, before the request is built. The fetcher is called
+ * without a client (`this`), so the client class in the call site names the API version of
+ * the URL: `/v1/…` → `CohereClient`, `/v2/…` → `CohereClientV2`.
+ */
+export const cohere: SdkDefinition = {
+  module: 'cohere-ai',
+  supportedVersions: VERSIONS,
+  patchPoints: [{ versions: VERSIONS, files: ['core/fetcher/Fetcher.js'], ...exportedFunctions('fetcher') }],
+  callSites: [
+    'cohere.CohereClient.chat',
+    'cohere.CohereClientV2.chat',
+    'cohere.CohereClient.embed',
+    'cohere.CohereClient.<resource>',
+    'cohere.CohereClientV2.<resource>',
+  ],
+  describe(_self, args) {
+    const request = args[0] as { url?: unknown; body?: unknown } | null | undefined;
+    const endpoint = endpointOf(request?.url);
+    const model = (request?.body as { model?: unknown } | null | undefined)?.model;
+    return {
+      callSite: `cohere.${endpoint.client}.${endpoint.resource}`,
+      provider: 'cohere',
+      operation: OPERATION_BY_RESOURCE[endpoint.resource] ?? endpoint.resource,
+      model: typeof model === 'string' ? model : undefined,
+    };
+  },
+  // The fetcher is async and each endpoint awaits it: a rejection becomes the rejection of the
+  // SDK's own HttpResponsePromise (chat(), chatStream(), embed(), …).
+  fail(_original, _self, _args, error) {
+    return Promise.reject(error);
+  },
+};
+
+/** `https://api.cohere.com/v2/chat` → CohereClientV2, chat; `…/v1/embed-jobs` → CohereClient, embedJobs. */
+function endpointOf(url: unknown): { client: string; resource: string } {
+  let segments: string[] = [];
+  try {
+    segments = new URL(String(url)).pathname.split('/');
+  } catch {
+    // not an absolute URL: unnamed below
+  }
+  const at = segments.findIndex((segment) => /^v\d+$/.test(segment));
+  const resource = at >= 0 && segments[at + 1] ? camelCase(segments[at + 1]) : 'unknown';
+  return { client: segments[at] === 'v2' ? 'CohereClientV2' : 'CohereClient', resource };
+}
+
+function camelCase(segment: string): string {
+  return segment.replace(/-(\w)/g, (_dash, letter: string) => letter.toUpperCase());
+}

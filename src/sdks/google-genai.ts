@@ -1,0 +1,143 @@
+import { GEN_AI_OPERATION_EMBEDDINGS } from '../semconv';
+import { findMethodOwner, type PatchTarget, type SdkDefinition } from './definition';
+
+/** gen_ai.operation.name of Gemini's generateContent. */
+const GEN_AI_OPERATION_GENERATE_CONTENT = 'generate_content';
+
+const VERSIONS = '>=3.0.0 <4';
+const METHODS = ['request', 'requestStream'];
+
+/** Method verbs (`…:verb`) whose public resource is not the path's collection. */
+const RESOURCE_BY_VERB: Record<string, string> = {
+  batchGenerateContent: 'batches',
+  asyncBatchEmbedContent: 'batches',
+  fetchPredictOperation: 'operations',
+  importFile: 'fileSearchStores',
+  uploadToFileSearchStore: 'fileSearchStores',
+};
+
+/** REST collections and the `GoogleGenAI` property that calls them, where the names differ. */
+const RESOURCE_BY_COLLECTION: Record<string, string> = {
+  tunedModels: 'tunings',
+  tuningJobs: 'tunings',
+  batchPredictionJobs: 'batches',
+  cachedContents: 'caches',
+  auth_tokens: 'authTokens',
+  // A Vertex endpoint serves a deployed model: generateContent on it is a models call.
+  endpoints: 'models',
+};
+
+const OPERATION_BY_VERB: Record<string, string> = {
+  generateContent: GEN_AI_OPERATION_GENERATE_CONTENT,
+  streamGenerateContent: GEN_AI_OPERATION_GENERATE_CONTENT,
+  embedContent: GEN_AI_OPERATION_EMBEDDINGS,
+  batchEmbedContents: GEN_AI_OPERATION_EMBEDDINGS,
+};
+
+/** Collections whose `<collection>/<id>:verb` paths name the model the request goes to. */
+const MODEL_COLLECTIONS = new Set(['models', 'tunedModels', 'endpoints']);
+
+/**
+ * @google/genai sends every REST call of `GoogleGenAI` (models, chats, batches, caches, files, …)
+ * through its internal `ApiClient.request` / `requestStream`, async methods that run before the
+ * URL is built or auth headers are fetched. The class is not exported and lives in the
+ * package's single-file bundle (the entry module), so it is found through a throwaway client.
+ */
+export const googleGenAI: SdkDefinition = {
+  module: '@google/genai',
+  supportedVersions: VERSIONS,
+  patchPoints: [
+    {
+      versions: VERSIONS,
+      files: ['dist/node/index.cjs', 'dist/node/index.mjs'],
+      inEntryModule: true,
+      label: 'ApiClient.request|requestStream',
+      locate: apiClientMethods,
+    },
+  ],
+  callSites: ['google-genai.GoogleGenAI.models', 'google-genai.GoogleGenAI.<resource>'],
+  describe(self, args) {
+    const path = (args[0] as { path?: unknown } | null | undefined)?.path;
+    const call = parsePath(typeof path === 'string' ? path : '');
+    return {
+      callSite: `google-genai.GoogleGenAI.${call.resource}`,
+      provider: isVertexAI(self) ? 'gcp.vertex_ai' : 'gcp.gemini',
+      operation: (call.verb && OPERATION_BY_VERB[call.verb]) || call.verb || call.resource,
+      model: call.model,
+    };
+  },
+  // Both methods are async: their own errors arrive as a rejected promise, which the public
+  // methods (generateContent, generateContentStream, …) await.
+  fail(_original, _self, _args, error) {
+    return Promise.reject(error);
+  },
+};
+
+/**
+ * ApiClient's methods, from a client in Gemini API-key mode: its constructor only reads the
+ * environment and stores options (no I/O, no google-auth; its one output is the SDK's own
+ * console warning when both GOOGLE_API_KEY and GEMINI_API_KEY are set). A fault means "not found".
+ */
+function apiClientMethods(exports: unknown): PatchTarget[] {
+  const GoogleGenAI = (exports as { GoogleGenAI?: unknown } | null | undefined)?.GoogleGenAI;
+  if (typeof GoogleGenAI !== 'function') return [];
+  let apiClient: unknown;
+  try {
+    const probe = new (GoogleGenAI as new (options: object) => { apiClient?: unknown })({
+      apiKey: 'mima-guard-probe',
+      vertexai: false,
+    });
+    apiClient = probe.apiClient;
+  } catch {
+    return [];
+  }
+  const proto: unknown = apiClient ? Object.getPrototypeOf(apiClient) : undefined;
+  return METHODS.flatMap((method) => {
+    const owner = findMethodOwner(proto, method);
+    return owner ? [{ owner, method }] : [];
+  });
+}
+
+function isVertexAI(apiClient: unknown): boolean {
+  const client = apiClient as { isVertexAI?: unknown } | null | undefined;
+  return typeof client?.isVertexAI === 'function' && client.isVertexAI() === true;
+}
+
+interface PathCall {
+  resource: string;
+  verb?: string;
+  model?: string;
+}
+
+/**
+ * Names a request from its path only, e.g. `models/gemini-2.5-flash:generateContent` (Gemini),
+ * `publishers/google/models/…:predict` or `projects/p/locations/l/endpoints/123:generateContent`
+ * (Vertex), `upload/{api_version}/files`, `batches/123:cancel`.
+ */
+function parsePath(path: string): PathCall {
+  const rest = path
+    .split('?', 1)[0]
+    .replace(/^\/+/, '')
+    .replace(/^upload\/[^/]+\//, '')
+    .replace(/^projects\/[^/]+\/locations\/[^/]+\//, '')
+    .replace(/^publishers\/[^/]+\//, '');
+  const segments = rest.split('/');
+  const last = segments[segments.length - 1];
+  const colon = last.lastIndexOf(':');
+  const verb = colon >= 0 ? last.slice(colon + 1) : undefined;
+  if (colon >= 0) segments[segments.length - 1] = last.slice(0, colon);
+  const collection = segments[0];
+  const resource =
+    (verb && RESOURCE_BY_VERB[verb]) ||
+    (segments.includes('operations') ? 'operations' : undefined) ||
+    RESOURCE_BY_COLLECTION[collection] ||
+    collection ||
+    'unknown';
+  const namesModel = verb !== undefined && segments.length === 2 && MODEL_COLLECTIONS.has(collection);
+  const model = namesModel
+    ? collection === 'models'
+      ? segments[1]
+      : `${collection}/${segments[1]}`
+    : undefined;
+  return { resource, verb, model: model || undefined };
+}

@@ -1,0 +1,98 @@
+import {
+  GEN_AI_OPERATION_CHAT,
+  GEN_AI_OPERATION_EMBEDDINGS,
+  GEN_AI_OPERATION_TEXT_COMPLETION,
+} from '../semconv';
+import { prototypeMethod, type SdkDefinition } from './definition';
+
+const VERSIONS = '>=2.0.0 <3';
+const METHOD = '_createRequest';
+
+const OPERATION_BY_RESOURCE: Record<string, string> = {
+  chat: GEN_AI_OPERATION_CHAT,
+  fim: GEN_AI_OPERATION_TEXT_COMPLETION,
+  embeddings: GEN_AI_OPERATION_EMBEDDINGS,
+};
+
+/** `ClientSDK` where its own file is loaded (esm/lib/sdks.js), `Mistral` in the entry module. */
+const inSdksFile = prototypeMethod('ClientSDK', METHOD);
+const inEntry = prototypeMethod('Mistral', METHOD);
+
+/**
+ * @mistralai/mistralai (Speakeasy) builds every request in `ClientSDK.prototype._createRequest`,
+ * which each sub-SDK (`Chat`, `Fim`, `Embeddings`, …) inherits. It runs synchronously before
+ * `_do()` sends anything and returns a Result (`{ ok, value | error }`) that the SDK unwraps:
+ * an `{ ok: false }` Result is how its own request-building errors arrive.
+ */
+export const mistral: SdkDefinition = {
+  module: '@mistralai/mistralai',
+  supportedVersions: VERSIONS,
+  patchPoints: [
+    {
+      versions: VERSIONS,
+      files: ['esm/lib/sdks.js'],
+      // On Node 20, require() of this ES-module-only package shows the hooks its entry, not its imports.
+      inEntryModule: true,
+      label: inSdksFile.label,
+      locate: (exports) => {
+        const targets = inSdksFile.locate(exports);
+        return targets.length > 0 ? targets : inEntry.locate(exports);
+      },
+    },
+  ],
+  callSites: [
+    'mistral.Mistral.chat',
+    'mistral.Mistral.embeddings',
+    'mistral.Mistral.fim',
+    'mistral.Mistral.<resource>',
+  ],
+  describe(self, args) {
+    const conf = args[1] as { path?: unknown; body?: unknown } | null | undefined;
+    const resource = subSdkName(self) ?? pathResource(conf?.path);
+    return {
+      callSite: `mistral.Mistral.${resource}`,
+      provider: 'mistral_ai',
+      operation: OPERATION_BY_RESOURCE[resource] ?? resource,
+      model: leadingModel(conf?.body),
+    };
+  },
+  // The methods (chat.complete, chat.stream, …) reject with the error; the standalone functions
+  // (funcs/chatComplete.js) resolve to this Result, as they do for the SDK's own errors.
+  fail(_original, _self, _args, error) {
+    return { ok: false, error };
+  },
+};
+
+/** The clients themselves, used by the standalone functions (funcs/chatComplete.js, …). */
+const TOP_LEVEL_CLIENTS = new Set(['Mistral', 'MistralCore']);
+
+/** `Chat` → `chat`: the sub-SDK's class is the client property the user called. */
+function subSdkName(self: unknown): string | undefined {
+  const name = (self as { constructor?: { name?: unknown } } | null | undefined)?.constructor?.name;
+  if (typeof name !== 'string' || !name || TOP_LEVEL_CLIENTS.has(name)) return undefined;
+  return name[0].toLowerCase() + name.slice(1);
+}
+
+/** `/v1/chat/completions` → `chat`, `/v1/fine_tuning/jobs` → `fineTuning`. */
+function pathResource(path: unknown): string {
+  if (typeof path !== 'string') return 'unknown';
+  const segment = path
+    .replace(/^\/+/, '')
+    .replace(/^v\d+\//, '')
+    .split(/[/?]/, 1)[0];
+  return segment
+    ? segment.replace(/_(\w)/g, (_underscore, letter: string) => letter.toUpperCase())
+    : 'unknown';
+}
+
+/**
+ * The body is already JSON text. The SDK serialises `model` first for chat, FIM, embeddings
+ * and the other model endpoints, so only that leading field is read; nothing after it.
+ */
+function leadingModel(body: unknown): string | undefined {
+  if (typeof body !== 'string') return undefined;
+  const match = /^\{"model":("(?:[^"\\]|\\.)*")/.exec(body);
+  if (!match) return undefined;
+  const model: unknown = JSON.parse(match[1]);
+  return typeof model === 'string' ? model : undefined;
+}

@@ -1,0 +1,275 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import nock from 'nock';
+import { trace } from '@opentelemetry/api';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { attest, MimaAttestationError } from '../src';
+import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import {
+  chatV1Reply,
+  chatV2Reply,
+  chatV2StreamBody,
+  COHERE_ORIGIN,
+  embedReply,
+  loadCohere,
+  makeCohere,
+  type CohereV1Client,
+  type CohereV2Client,
+} from './helpers/cohere';
+import { CANARY } from './helpers/openai';
+
+const messages = [{ role: 'user', content: CANARY }];
+
+/** Replies to `times` POSTs to `path`, counting the requests that really left the client. */
+function mockCohere(path: string, reply: () => unknown, times = 1, headers = {}) {
+  const seen = { requests: 0 };
+  nock(COHERE_ORIGIN)
+    .post(path)
+    .times(times)
+    .reply(
+      200,
+      () => {
+        seen.requests++;
+        return reply();
+      },
+      headers,
+    );
+  return seen;
+}
+
+const mockV2Stream = () =>
+  mockCohere('/v2/chat', () => chatV2StreamBody('hel', 'lo'), 1, { 'content-type': 'text/event-stream' });
+
+async function collect(stream: AsyncIterable<{ type?: string; delta?: unknown }>): Promise<string> {
+  let text = '';
+  for await (const event of stream) {
+    if (event.type === 'content-delta') {
+      text += (event.delta as { message: { content: { text: string } } }).message.content.text;
+    }
+  }
+  return text;
+}
+
+const isGuardError = (callSite: string) => (error: unknown) =>
+  error instanceof MimaAttestationError && error.callSite === callSite;
+
+describe('cohere-ai 8.x (CommonJS)', () => {
+  let v1: CohereV1Client;
+  let v2: CohereV2Client;
+  const chatV1 = () => v1.chat({ model: 'command-r', message: CANARY });
+  const chatV2 = () => v2.chat({ model: 'command-a', messages });
+  const streamV2 = () => v2.chatStream({ model: 'command-a', messages });
+
+  before(() => {
+    ({ v1, v2 } = makeCohere(loadCohere()));
+  });
+
+  beforeEach(async () => {
+    nock.cleanAll();
+    await clearRecords();
+  });
+
+  afterEach(() => nock.cleanAll());
+
+  after(() => useGuard({ mode: 'warn' }));
+
+  it('lets attested chat, chatStream and embed calls of both clients through and records nothing', async () => {
+    useGuard({ mode: 'block' });
+    const seen = [
+      mockCohere('/v1/chat', () => chatV1Reply()),
+      mockCohere('/v2/chat', () => chatV2Reply()),
+      mockV2Stream(),
+      mockCohere('/v1/embed', embedReply),
+    ];
+    const answers = await attest(async () => ({
+      v1: (await chatV1()).text,
+      v2: (await chatV2()).message.content[0].text,
+      stream: await collect(await streamV2()),
+      embed: await v1.embed({ model: 'embed-v4.0', texts: [CANARY] }).then(() => 'done'),
+    }))();
+    assert.deepEqual(answers, { v1: 'hello', v2: 'hello', stream: 'hello', embed: 'done' });
+    assert.deepEqual(
+      seen.map((s) => s.requests),
+      [1, 1, 1, 1],
+    );
+    assert.deepEqual(await readRecords(), []);
+  });
+
+  it("block mode rejects chat's own HttpResponsePromise with MimaAttestationError before any request", async () => {
+    useGuard({ mode: 'block' });
+    const seen = mockCohere('/v1/chat', () => chatV1Reply());
+    let promise: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      promise = chatV1();
+    }, 'never a synchronous throw');
+    assert.equal(promise!.constructor.name, 'HttpResponsePromise', 'the SDK promise is returned');
+    await assert.rejects(promise!, (error: unknown) => {
+      assert.ok(error instanceof MimaAttestationError);
+      assert.equal(error.code, 'MIMA_UNATTESTED_CALL');
+      assert.equal(error.callSite, 'cohere.CohereClient.chat');
+      assert.match(error.message, /attest\(\)/, 'names the fix');
+      assert.ok(!error.message.includes(CANARY));
+      return true;
+    });
+    assert.equal(seen.requests, 0, 'no request reached the server');
+    const [record] = await readRecords();
+    assert.equal(record.call_site, 'cohere.CohereClient.chat');
+    assert.equal(record.blocked, true);
+  });
+
+  it('block mode rejects chatStream of both clients before the stream request is sent', async () => {
+    useGuard({ mode: 'block' });
+    const seenV1 = mockCohere('/v1/chat', () => '');
+    const seenV2 = mockV2Stream();
+    await assert.rejects(
+      v1.chatStream({ model: 'command-r', message: CANARY }),
+      isGuardError('cohere.CohereClient.chat'),
+    );
+    await assert.rejects(streamV2(), isGuardError('cohere.CohereClientV2.chat'));
+    assert.deepEqual([seenV1.requests, seenV2.requests], [0, 0], 'no streaming request left');
+  });
+
+  it('block mode rejects withRawResponse() with the guard error too', async () => {
+    useGuard({ mode: 'block' });
+    await assert.rejects(chatV2().withRawResponse(), isGuardError('cohere.CohereClientV2.chat'));
+  });
+
+  it('warn mode warns once, lets the call through and reports every call', async () => {
+    useGuard({ mode: 'warn' });
+    const seen = mockCohere('/v2/chat', () => chatV2Reply(), 3);
+    const capture = captureWarnings();
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await chatV2()).message.content[0].text, 'hello');
+      await capture.settle();
+    } finally {
+      capture.stop();
+    }
+    assert.equal(seen.requests, 3);
+    assert.equal(capture.warnings.length, 1, 'one warning for one (call site, location)');
+    assert.match(capture.warnings[0].message, /cohere\.CohereClientV2\.chat/);
+    assert.ok(!capture.warnings[0].message.includes(CANARY));
+    const records = await readRecords();
+    assert.equal(records.length, 3);
+    assert.ok(records.every((r) => r.call_site === 'cohere.CohereClientV2.chat' && !r.blocked));
+  });
+
+  it('report mode is silent, lets the stream through and writes a JSONL record without content', async () => {
+    useGuard({ mode: 'report' });
+    const seen = mockV2Stream();
+    const capture = captureWarnings();
+    let text: string;
+    try {
+      text = await collect(await streamV2());
+      await capture.settle();
+    } finally {
+      capture.stop();
+    }
+    assert.equal(text, 'hello');
+    assert.equal(seen.requests, 1);
+    assert.equal(capture.warnings.length, 0);
+    const [record] = await readRecords();
+    assert.equal(record.call_site, 'cohere.CohereClientV2.chat');
+    assert.equal(record.mode, 'report');
+    assert.ok(!fs.readFileSync(LOG_FILE, 'utf8').includes(CANARY));
+  });
+
+  it('names the call site after the API version and the endpoint of the request', async () => {
+    useGuard({ mode: 'block' });
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ['cohere.CohereClient.chat', chatV1],
+      ['cohere.CohereClientV2.chat', chatV2],
+      ['cohere.CohereClient.embed', () => v1.embed({ model: 'embed-v4.0', texts: [CANARY] })],
+      [
+        'cohere.CohereClientV2.embed',
+        () =>
+          v2.embed({
+            model: 'embed-v4.0',
+            texts: [CANARY],
+            inputType: 'search_query',
+            embeddingTypes: ['float'],
+          }),
+      ],
+      ['cohere.CohereClient.generate', () => v1.generate({ model: 'command', prompt: CANARY })],
+      ['cohere.CohereClient.embedJobs', () => v1.embedJobs.list()],
+      // the v2 API reached through the v1 client
+      ['cohere.CohereClientV2.chat', () => v1.v2.chat({ model: 'command-a', messages })],
+    ];
+    for (const [callSite, call] of calls) {
+      await assert.rejects(call(), isGuardError(callSite));
+    }
+    assert.deepEqual(
+      (await readRecords()).map((r) => r.call_site),
+      calls.map(([callSite]) => callSite),
+    );
+  });
+
+  describe('mima.ai_call span', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+
+    before(() => useGuard({ mode: 'block' }).setTracerProvider(provider));
+    beforeEach(() => exporter.reset());
+    after(async () => {
+      useGuard().setTracerProvider(trace.getTracerProvider());
+      await provider.shutdown();
+    });
+
+    it('carries cohere, the operation and the request model, never the content', async () => {
+      const calls: Array<[() => Promise<unknown>, string, string]> = [
+        [chatV1, 'chat', 'command-r'],
+        [streamV2, 'chat', 'command-a'],
+        [() => v1.embed({ model: 'embed-v4.0', texts: [CANARY] }), 'embeddings', 'embed-v4.0'],
+        [() => v1.generate({ model: 'command', prompt: CANARY }), 'text_completion', 'command'],
+      ];
+      for (const [call] of calls) await assert.rejects(call(), MimaAttestationError);
+      const spans = exporter.getFinishedSpans();
+      assert.deepEqual(
+        spans.map((s) => [
+          s.attributes['gen_ai.provider.name'],
+          s.attributes['gen_ai.operation.name'],
+          s.attributes['gen_ai.request.model'],
+        ]),
+        calls.map(([, operation, model]) => ['cohere', operation, model]),
+      );
+      assert.ok(!JSON.stringify(spans.map((s) => s.attributes)).includes(CANARY), 'no content on the spans');
+    });
+  });
+});
+
+describe('cohere-ai 8.x (an ES module app under node --import …/register)', () => {
+  it('patches `import { CohereClient } from "cohere-ai"` and blocks both clients before any request', () => {
+    const output = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        path.join(ROOT, 'build', 'esm', 'register.mjs'),
+        path.join(ROOT, 'test', 'fixtures', 'cohere', 'app.mjs'),
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          MIMA_GUARD_MODE: 'block',
+          MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'esm-cohere-test.jsonl'),
+        },
+      },
+    );
+    const blocked = (callSite: string) => ({
+      attested: 'hello',
+      unattested: `MimaAttestationError:${callSite}`,
+      stream: `MimaAttestationError:${callSite}`,
+      unattestedRequests: 0,
+    });
+    assert.deepEqual(JSON.parse(output), {
+      v1: blocked('cohere.CohereClient.chat'),
+      v2: blocked('cohere.CohereClientV2.chat'),
+      patchPoints: ['core/fetcher/Fetcher.js#fetcher'],
+    });
+  });
+});

@@ -1,0 +1,298 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import nock from 'nock';
+import { trace } from '@opentelemetry/api';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { attest, MimaAttestationError } from '../src';
+import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import {
+  GEMINI_ORIGIN,
+  generateContentReply,
+  generateContentStreamBody,
+  GOOGLE_GENAI_DIR,
+  GOOGLE_GENAI_RUNS_HERE,
+  loadGoogleGenAI,
+  makeGenAI,
+  type GoogleGenAIClient,
+  type GoogleGenAIModule,
+} from './helpers/google-genai';
+import { CANARY } from './helpers/openai';
+
+const MODEL = 'gemini-2.5-flash';
+
+/** Replies to `times` POSTs whose path matches, counting the requests that really left the client. */
+function mockGemini(pathPattern: RegExp, reply: () => unknown, times = 1, headers = {}) {
+  const seen = { requests: 0 };
+  nock(GEMINI_ORIGIN)
+    .post(pathPattern)
+    .times(times)
+    .reply(
+      200,
+      () => {
+        seen.requests++;
+        return reply();
+      },
+      headers,
+    );
+  return seen;
+}
+
+const mockGenerate = (times = 1) => mockGemini(/:generateContent$/, () => generateContentReply(), times);
+const mockStream = () =>
+  mockGemini(/:streamGenerateContent\?alt=sse$/, () => generateContentStreamBody('hel', 'lo'), 1, {
+    'content-type': 'text/event-stream',
+  });
+const mockEmbed = () => mockGemini(/:batchEmbedContents$/, () => ({ embeddings: [{ values: [0.5] }] }));
+
+const generate = (client: GoogleGenAIClient) =>
+  client.models.generateContent({ model: MODEL, contents: CANARY });
+
+async function collect(stream: AsyncGenerator<{ text?: string }>): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.text ?? '';
+  return text;
+}
+
+const skipped = GOOGLE_GENAI_RUNS_HERE ? '' : ' (skipped: @google/genai 3 needs Node 22+)';
+
+(GOOGLE_GENAI_RUNS_HERE ? describe : describe.skip)(`@google/genai 3.x (CommonJS)${skipped}`, () => {
+  let genai: GoogleGenAIModule;
+  let client: GoogleGenAIClient;
+
+  before(() => {
+    genai = loadGoogleGenAI();
+    client = makeGenAI(genai);
+  });
+
+  beforeEach(async () => {
+    nock.cleanAll();
+    await clearRecords();
+  });
+
+  afterEach(() => nock.cleanAll());
+
+  after(() => useGuard({ mode: 'warn' }));
+
+  it('lets attested generateContent, generateContentStream and embedContent through and records nothing', async () => {
+    useGuard({ mode: 'block' });
+    const generated = mockGenerate();
+    const streamed = mockStream();
+    const embedded = mockEmbed();
+    const answers = await attest(async () => {
+      const reply = await generate(client);
+      const stream = await client.models.generateContentStream({ model: MODEL, contents: CANARY });
+      const embedding = await client.models.embedContent({ model: 'gemini-embedding-001', contents: CANARY });
+      return { text: reply.text, streamed: await collect(stream), values: embedding.embeddings?.[0].values };
+    })();
+    assert.deepEqual(answers, { text: 'hello', streamed: 'hello', values: [0.5] });
+    assert.deepEqual([generated.requests, streamed.requests, embedded.requests], [1, 1, 1]);
+    assert.deepEqual(await readRecords(), []);
+  });
+
+  it('block mode rejects generateContent with MimaAttestationError before any request leaves', async () => {
+    useGuard({ mode: 'block' });
+    const seen = mockGenerate();
+    let promise: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      promise = generate(client);
+    }, 'never a synchronous throw');
+    await assert.rejects(promise!, (error: unknown) => {
+      assert.ok(error instanceof MimaAttestationError);
+      assert.equal(error.code, 'MIMA_UNATTESTED_CALL');
+      assert.equal(error.callSite, 'google-genai.GoogleGenAI.models');
+      assert.match(error.message, /attest\(\)/, 'names the fix');
+      assert.ok(!error.message.includes(CANARY));
+      return true;
+    });
+    assert.equal(seen.requests, 0, 'no request reached the server');
+    const [record] = await readRecords();
+    assert.equal(record.call_site, 'google-genai.GoogleGenAI.models');
+    assert.equal(record.blocked, true);
+    assert.equal(record.mode, 'block');
+  });
+
+  it('block mode rejects generateContentStream before the stream request is sent', async () => {
+    useGuard({ mode: 'block' });
+    const seen = mockStream();
+    await assert.rejects(
+      client.models.generateContentStream({ model: MODEL, contents: CANARY }),
+      (error: unknown) =>
+        error instanceof MimaAttestationError && error.callSite === 'google-genai.GoogleGenAI.models',
+    );
+    assert.equal(seen.requests, 0, 'the streaming request never left');
+  });
+
+  it('warn mode warns once per code location, lets the call through and reports every call', async () => {
+    useGuard({ mode: 'warn' });
+    const seen = mockGenerate(3);
+    const capture = captureWarnings();
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await generate(client)).text, 'hello');
+      await capture.settle();
+    } finally {
+      capture.stop();
+    }
+    assert.equal(seen.requests, 3);
+    assert.equal(capture.warnings.length, 1, 'one warning for one (call site, location)');
+    assert.match(
+      capture.warnings[0].message,
+      /google-genai\.GoogleGenAI\.models at .*google-genai\.test\.js:\d+/,
+    );
+    assert.ok(!capture.warnings[0].message.includes(CANARY));
+    const records = await readRecords();
+    assert.equal(records.length, 3);
+    assert.ok(records.every((r) => r.call_site === 'google-genai.GoogleGenAI.models' && !r.blocked));
+  });
+
+  it('report mode is silent, lets the stream through and writes a JSONL record without content', async () => {
+    useGuard({ mode: 'report' });
+    const seen = mockStream();
+    const capture = captureWarnings();
+    let text: string;
+    try {
+      text = await collect(await client.models.generateContentStream({ model: MODEL, contents: CANARY }));
+      await capture.settle();
+    } finally {
+      capture.stop();
+    }
+    assert.equal(text, 'hello');
+    assert.equal(seen.requests, 1);
+    assert.equal(capture.warnings.length, 0);
+    const [record] = await readRecords();
+    assert.equal(record.call_site, 'google-genai.GoogleGenAI.models');
+    assert.equal(record.mode, 'report');
+    assert.equal(record.attested, false);
+    assert.ok(!fs.readFileSync(LOG_FILE, 'utf8').includes(CANARY));
+  });
+
+  it('names the call site after the GoogleGenAI resource whose path the request goes to', async () => {
+    useGuard({ mode: 'block' });
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ['google-genai.GoogleGenAI.models', () => generate(client)],
+      [
+        'google-genai.GoogleGenAI.models',
+        () => client.models.countTokens({ model: MODEL, contents: CANARY }),
+      ],
+      [
+        'google-genai.GoogleGenAI.models',
+        () => client.chats.create({ model: MODEL }).sendMessage({ message: CANARY }),
+      ],
+      ['google-genai.GoogleGenAI.caches', () => client.caches.list()],
+      ['google-genai.GoogleGenAI.batches', () => client.batches.list()],
+      ['google-genai.GoogleGenAI.files', () => client.files.list()],
+      // Vertex AI only: its tuningJobs collection.
+      ['google-genai.GoogleGenAI.tunings', () => makeGenAI(genai, true).tunings.list()],
+    ];
+    for (const [callSite, call] of calls) {
+      await assert.rejects(call(), (error: MimaAttestationError) => error.callSite === callSite);
+    }
+    assert.deepEqual(
+      (await readRecords()).map((r) => r.call_site),
+      calls.map(([callSite]) => callSite),
+    );
+  });
+
+  describe('mima.ai_call span', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+
+    before(() => useGuard({ mode: 'block' }).setTracerProvider(provider));
+    beforeEach(() => exporter.reset());
+    after(async () => {
+      useGuard().setTracerProvider(trace.getTracerProvider());
+      await provider.shutdown();
+    });
+
+    const genAISpan = () => {
+      const spans = exporter.getFinishedSpans();
+      assert.equal(spans.length, 1);
+      assert.ok(!JSON.stringify(spans.map((s) => s.attributes)).includes(CANARY), 'no content on the span');
+      return spans[0].attributes;
+    };
+
+    it('carries the Gemini provider, generate_content and the request model, never the content', async () => {
+      await assert.rejects(generate(client), MimaAttestationError);
+      assert.deepEqual(pick(genAISpan()), {
+        'mima.call_site': 'google-genai.GoogleGenAI.models',
+        'gen_ai.provider.name': 'gcp.gemini',
+        'gen_ai.operation.name': 'generate_content',
+        'gen_ai.request.model': MODEL,
+      });
+    });
+
+    it('names streamed generation generate_content and embedContent embeddings', async () => {
+      await assert.rejects(client.models.generateContentStream({ model: MODEL, contents: CANARY }));
+      assert.equal(genAISpan()['gen_ai.operation.name'], 'generate_content');
+      exporter.reset();
+      await assert.rejects(client.models.embedContent({ model: 'gemini-embedding-001', contents: CANARY }));
+      assert.deepEqual(pick(genAISpan()), {
+        'mima.call_site': 'google-genai.GoogleGenAI.models',
+        'gen_ai.provider.name': 'gcp.gemini',
+        'gen_ai.operation.name': 'embeddings',
+        'gen_ai.request.model': 'gemini-embedding-001',
+      });
+    });
+
+    it('names a Vertex AI client gcp.vertex_ai', async () => {
+      await assert.rejects(generate(makeGenAI(genai, true)), MimaAttestationError);
+      assert.deepEqual(pick(genAISpan()), {
+        'mima.call_site': 'google-genai.GoogleGenAI.models',
+        'gen_ai.provider.name': 'gcp.vertex_ai',
+        'gen_ai.operation.name': 'generate_content',
+        'gen_ai.request.model': MODEL,
+      });
+    });
+  });
+});
+
+function pick(attributes: Record<string, unknown>) {
+  const keys = ['mima.call_site', 'gen_ai.provider.name', 'gen_ai.operation.name', 'gen_ai.request.model'];
+  return Object.fromEntries(keys.map((key) => [key, attributes[key]]));
+}
+
+const APP = path.join(ROOT, 'test', 'fixtures', 'google-genai', 'app.mjs');
+const REGISTER = path.join(ROOT, 'build', 'esm', 'register.mjs');
+
+/** Runs the ES module app under `node --import …/register` in block mode. */
+function runApp(...args: string[]) {
+  const output = execFileSync(process.execPath, ['--import', REGISTER, APP, GOOGLE_GENAI_DIR, ...args], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      MIMA_GUARD_MODE: 'block',
+      MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'esm-google-genai-test.jsonl'),
+    },
+  });
+  return JSON.parse(output) as Record<string, object> & { patchPoints: string[] };
+}
+
+const blocked = {
+  attested: 'hello',
+  unattested: 'MimaAttestationError:google-genai.GoogleGenAI.models',
+  stream: 'MimaAttestationError:google-genai.GoogleGenAI.models',
+  unattestedRequests: 0,
+};
+
+(GOOGLE_GENAI_RUNS_HERE ? describe : describe.skip)(`@google/genai 3.x (ES module apps)${skipped}`, () => {
+  it('patches `import { GoogleGenAI } from "@google/genai"` in its entry module and blocks before any request', () => {
+    const result = runApp('bare');
+    assert.deepEqual(result.esm, blocked);
+    assert.deepEqual(result.patchPoints, ['@google/genai#ApiClient.request|requestStream']);
+  });
+
+  it('patches both copies when one process imports the ES module file and requires the CommonJS one', () => {
+    const result = runApp('url', '--also-require');
+    assert.deepEqual(result.esm, blocked);
+    assert.deepEqual(result.cjs, blocked);
+    assert.deepEqual(result.patchPoints, [
+      '@google/genai#ApiClient.request|requestStream',
+      'dist/node/index.mjs#ApiClient.request|requestStream',
+    ]);
+  });
+});
