@@ -1,6 +1,7 @@
 import type { SdkDefinition } from './definition';
 import { ai } from './ai';
 import { anthropic } from './anthropic';
+import { bedrock } from './bedrock';
 import { cohere } from './cohere';
 import { googleGenAI } from './google-genai';
 import { groq } from './groq';
@@ -14,8 +15,9 @@ export const SDK_DEFINITIONS: readonly SdkDefinition[] = [
   anthropic,
   groq,
   litellm,
-  ai,
   googleGenAI,
   mistral,
   cohere,
+  ai,
+  bedrock,
 ];
