@@ -1,20 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import nock from 'nock';
-import { trace } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { attest, disableGuard, getGuardStatus, MimaAttestationError } from '../src';
 import { isGuardWrapper } from '../src/patch';
-import type { DetectionRecord } from '../src/types';
-import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import type { DetectionRecord, Mode } from '../src/types';
+import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import {
   AI_7_RUNS_HERE,
   AI_BASE_URL,
@@ -24,7 +17,11 @@ import {
   type AIModule,
   type AIOpenAIProvider,
 } from './helpers/ai';
+import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
+import { countingReply } from './helpers/mock-http';
 import { CANARY, chatCompletion, chatStreamBody, loadOpenAI, makeClient } from './helpers/openai';
+import { isolateSdkTests } from './helpers/sdk-suite';
+import { recordSpans } from './helpers/spans';
 
 const HOST = new URL(AI_BASE_URL).origin;
 /** A PDF by URL: the SDK downloads it before the model call, as OpenAI chat takes only image URLs. */
@@ -33,22 +30,22 @@ const PATCH_POINT = 'ai#generateText|streamText|…|ToolLoopAgent.generate|strea
 
 /** Interceptors that count the requests that really left, per endpoint. */
 function mockEndpoints(times = 1) {
-  const seen = { chat: 0, embeddings: 0 };
-  nock(HOST)
-    .post('/v1/chat/completions')
-    .times(times)
-    .reply(200, () => {
-      seen.chat++;
-      return chatCompletion();
-    });
-  nock(HOST)
-    .post('/v1/embeddings')
-    .times(times)
-    .reply(200, (_uri, body) => {
-      seen.embeddings++;
-      return embeddingReply((body as { input: unknown[] }).input.length);
-    });
-  return seen;
+  const chat = countingReply(HOST, '/v1/chat/completions', () => chatCompletion(), { times });
+  const embeddings = countingReply(
+    HOST,
+    '/v1/embeddings',
+    (body) => embeddingReply((body as { input: unknown[] }).input.length),
+    { times },
+  );
+  // Getters, so that the tests read (and deepEqual) the counts at the time they look.
+  return {
+    get chat() {
+      return chat.requests;
+    },
+    get embeddings() {
+      return embeddings.requests;
+    },
+  };
 }
 
 function isBlockedAt(callSite: string) {
@@ -80,15 +77,9 @@ for (const major of [6, 7] as const) {
       Object.assign(globalThis, { AI_SDK_LOG_WARNINGS: false });
     });
 
-    beforeEach(async () => {
-      nock.cleanAll();
-      await clearRecords();
-    });
-
-    afterEach(() => nock.cleanAll());
+    isolateSdkTests();
 
     after(() => {
-      useGuard({ mode: 'warn' });
       delete (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS;
     });
 
@@ -369,17 +360,7 @@ for (const major of [6, 7] as const) {
     });
 
     describe('spans', () => {
-      const exporter = new InMemorySpanExporter();
-      const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-
-      before(() => useGuard().setTracerProvider(provider));
-
-      after(async () => {
-        useGuard().setTracerProvider(trace.getTracerProvider());
-        await provider.shutdown();
-      });
-
-      beforeEach(() => exporter.reset());
+      const { exporter } = recordSpans();
 
       function spanAttributes() {
         return exporter
@@ -453,20 +434,15 @@ for (const major of [6, 7] as const) {
 }
 
 /** Runs test/fixtures/ai/app.mjs in a child under `node --import …/register`; see that file. */
-function runApp(major: 6 | 7, mode: string, ...flags: string[]) {
+function runApp(major: 6 | 7, mode: Mode, ...flags: string[]) {
   const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mima-ai-')), 'guard_log.jsonl');
-  const hooks = ['--import', path.join(ROOT, 'build', 'esm', 'register.mjs')];
-  if (major === 7) hooks.push('--import', path.join(ROOT, 'test', 'fixtures', 'ai', 'use-ai-7.mjs'));
-  const output = execFileSync(
-    process.execPath,
-    [...hooks, path.join(ROOT, 'test', 'fixtures', 'ai', 'app.mjs'), ...flags],
-    {
-      encoding: 'utf8',
-      // The app's warnings are on its stderr; it reports them in its output as well.
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MIMA_GUARD_MODE: mode, MIMA_GUARD_LOG_FILE: logFile },
-    },
-  );
+  const output = runRegisteredApp(path.join(FIXTURES, 'ai', 'app.mjs'), flags, {
+    mode,
+    logFile,
+    imports: major === 7 ? [path.join(FIXTURES, 'ai', 'use-ai-7.mjs')] : [],
+    // The app's warnings are on its stderr; it reports them in its output as well.
+    quiet: true,
+  });
   assert.ok(!output.includes(CANARY), 'no content in what the app saw of the guard');
   const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
   assert.ok(!log.includes(CANARY), 'no content in the records');

@@ -1,18 +1,19 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import nock from 'nock';
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { attest, MimaAttestationError } from '../src';
-import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import {
+  captureWarnings,
+  clearRecords,
+  isCallSite,
+  isGuardErrorOrCause,
+  LOG_FILE,
+  readRecords,
+  ROOT,
+  useGuard,
+} from './helpers/guard';
 import { CANARY } from './helpers/openai';
 import {
   ANTHROPIC_URL,
@@ -26,39 +27,25 @@ import {
   messageBody,
   messageReply,
   messageStreamBody,
-  requireMovedCopy,
   VERTEX_URL,
   type AnthropicClient,
   type AnthropicVersion,
   type Message,
 } from './helpers/anthropic';
+import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
+import { countingReply } from './helpers/mock-http';
+import { requireMovedCopy } from './helpers/moved-copy';
+import { isolateSdkTests } from './helpers/sdk-suite';
+import { recordSpans } from './helpers/spans';
 
 /** Messages reply interceptor that counts the requests that really left the client. */
-function mockMessages(times = 1) {
-  const seen = { requests: 0 };
-  nock(ANTHROPIC_URL)
-    .post('/v1/messages')
-    .times(times)
-    .reply(200, () => {
-      seen.requests++;
-      return messageReply();
-    });
-  return seen;
-}
+const mockMessages = (times = 1) =>
+  countingReply(ANTHROPIC_URL, '/v1/messages', () => messageReply(), { times });
 
 function mockMessageStream() {
   return nock(ANTHROPIC_URL)
     .post('/v1/messages')
     .reply(200, messageStreamBody(), { 'content-type': 'text/event-stream' });
-}
-
-/** MessageStream re-wraps any error as an AnthropicError (0.20: an Error) whose cause is the original. */
-function isGuardErrorOrCause(error: unknown): boolean {
-  return error instanceof MimaAttestationError || (error as Error).cause instanceof MimaAttestationError;
-}
-
-function isCallSite(callSite: string) {
-  return (error: unknown) => error instanceof MimaAttestationError && error.callSite === callSite;
 }
 
 async function textOf(stream: AsyncIterable<{ type: string; delta?: { text?: string } }>): Promise<string> {
@@ -75,14 +62,7 @@ for (const version of ANTHROPIC_VERSIONS) {
       client = makeAnthropic(loadAnthropic(version));
     });
 
-    beforeEach(async () => {
-      nock.cleanAll();
-      await clearRecords();
-    });
-
-    afterEach(() => nock.cleanAll());
-
-    after(() => useGuard({ mode: 'warn' }));
+    isolateSdkTests();
 
     it('lets an attested call through and records nothing', async () => {
       useGuard({ mode: 'block' });
@@ -247,14 +227,7 @@ describe('@anthropic-ai/sdk 1.x Bedrock and Vertex clients', () => {
     vertex = loadVertex();
   });
 
-  beforeEach(async () => {
-    nock.cleanAll();
-    await clearRecords();
-  });
-
-  afterEach(() => nock.cleanAll());
-
-  after(() => useGuard({ mode: 'warn' }));
+  isolateSdkTests();
 
   /** AWS credentials from a resolver that counts its lookups, as the default provider chain would look them up. */
   function bedrockClient() {
@@ -371,9 +344,6 @@ describe('@anthropic-ai/sdk layout changes', () => {
 });
 
 describe('@anthropic-ai/sdk mima.ai_call spans', () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const contextManager = new AsyncLocalStorageContextManager();
   const clients = new Map<AnthropicVersion, AnthropicClient>();
   let platforms: ReturnType<typeof loadBedrock> & ReturnType<typeof loadVertex>;
 
@@ -384,19 +354,14 @@ describe('@anthropic-ai/sdk mima.ai_call spans', () => {
     for (const version of ANTHROPIC_VERSIONS) {
       clients.set(version, makeAnthropic(loadAnthropic(version), { openTelemetry }));
     }
-    context.setGlobalContextManager(contextManager.enable());
-    useGuard({ mode: 'warn' }).setTracerProvider(provider);
   });
 
-  after(async () => {
-    useGuard({ mode: 'warn' }).setTracerProvider(trace.getTracerProvider());
-    context.disable();
-    await provider.shutdown();
-    nock.cleanAll();
-  });
+  // Registered after the loading hook, as before: loading an SDK re-enables the guard with defaults.
+  const { exporter, provider } = recordSpans({ mode: 'warn', activeContext: true });
+
+  after(() => nock.cleanAll());
 
   beforeEach(async () => {
-    exporter.reset();
     nock.cleanAll();
     await clearRecords();
   });
@@ -541,8 +506,6 @@ describe('@anthropic-ai/sdk mima.ai_call spans', () => {
 });
 
 describe('@anthropic-ai/sdk ES module apps (node --import …/register)', () => {
-  const APP = path.join(ROOT, 'test', 'fixtures', 'anthropic', 'app.mjs');
-  const REGISTER = path.join(ROOT, 'build', 'esm', 'register.mjs');
   const blocked = (client: string) => ({
     attested: 'hello',
     unattested: `MimaAttestationError:anthropic.${client}.messages`,
@@ -550,13 +513,8 @@ describe('@anthropic-ai/sdk ES module apps (node --import …/register)', () => 
 
   function runApp(version: AnthropicVersion, ...flags: string[]) {
     const versionDir = path.join(ROOT, 'test', 'versions', `anthropic-${version}`);
-    const output = execFileSync(process.execPath, ['--import', REGISTER, APP, versionDir, ...flags], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        MIMA_GUARD_MODE: 'block',
-        MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'anthropic-esm-test.jsonl'),
-      },
+    const output = runRegisteredApp(path.join(FIXTURES, 'anthropic', 'app.mjs'), [versionDir, ...flags], {
+      logFile: path.join(ROOT, 'build', 'anthropic-esm-test.jsonl'),
     });
     return JSON.parse(output) as Record<string, unknown>;
   }

@@ -1,13 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { trace } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import { attest, disableGuard, MimaAttestationError, MimaGovernance } from '../src';
 import { isGuardWrapper } from '../src/patch';
 import {
@@ -19,8 +12,10 @@ import {
   type BedrockModule,
   type MockBedrock,
 } from './helpers/bedrock';
+import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
 import { CANARY } from './helpers/openai';
+import { recordSpans } from './helpers/spans';
 
 type Callback = (error: unknown, data?: unknown) => void;
 /** send()'s callback forms, which the SDK's types overload apart from the promise form. */
@@ -319,15 +314,7 @@ describe('@aws-sdk/client-bedrock-runtime 3.x', () => {
   });
 
   describe('mima.ai_call span', () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-
-    before(() => useGuard({ mode: 'block' }).setTracerProvider(provider));
-    beforeEach(() => exporter.reset());
-    after(async () => {
-      useGuard().setTracerProvider(trace.getTracerProvider());
-      await provider.shutdown();
-    });
+    const { exporter } = recordSpans({ mode: 'block' });
 
     const spanAttributes = () =>
       exporter.getFinishedSpans().map((span) => {
@@ -410,20 +397,12 @@ describe('@aws-sdk/client-bedrock-runtime 3.x', () => {
   });
 
   describe('ES module apps (node --import …/register)', () => {
-    const APP = path.join(ROOT, 'test', 'fixtures', 'bedrock', 'app.mjs');
-    const REGISTER = path.join(ROOT, 'build', 'esm', 'register.mjs');
-
     /** Runs the app in block mode; `how`: import, require, or both in one process. */
     function runApp(how: 'import' | 'path' | 'require' | 'both') {
-      const output = execFileSync(process.execPath, ['--import', REGISTER, APP, how], {
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          MIMA_GUARD_MODE: 'block',
-          MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'esm-bedrock-test.jsonl'),
-          // The SDK's notice that its 2027 releases need Node 22: not this test's output.
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        },
+      const output = runRegisteredApp(path.join(FIXTURES, 'bedrock', 'app.mjs'), [how], {
+        logFile: path.join(ROOT, 'build', 'esm-bedrock-test.jsonl'),
+        // The SDK's notice that its 2027 releases need Node 22: not this test's output.
+        env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       });
       return JSON.parse(output) as Record<string, unknown>;
     }

@@ -1,16 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import nock from 'nock';
-import { trace } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import { attest, MimaAttestationError } from '../src';
-import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { captureWarnings, isCallSite, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
 import {
   chatV1Reply,
   chatV2Reply,
@@ -22,29 +14,21 @@ import {
   type CohereV1Client,
   type CohereV2Client,
 } from './helpers/cohere';
+import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
+import { countingReply } from './helpers/mock-http';
 import { CANARY } from './helpers/openai';
+import { isolateSdkTests } from './helpers/sdk-suite';
+import { recordSpans } from './helpers/spans';
 
 const messages = [{ role: 'user', content: CANARY }];
 
 /** Replies to `times` POSTs to `path`, counting the requests that really left the client. */
-function mockCohere(path: string, reply: () => unknown, times = 1, headers = {}) {
-  const seen = { requests: 0 };
-  nock(COHERE_ORIGIN)
-    .post(path)
-    .times(times)
-    .reply(
-      200,
-      () => {
-        seen.requests++;
-        return reply();
-      },
-      headers,
-    );
-  return seen;
-}
-
+const mockCohere = (path: string, reply: () => string | object, times = 1) =>
+  countingReply(COHERE_ORIGIN, path, reply, { times });
 const mockV2Stream = () =>
-  mockCohere('/v2/chat', () => chatV2StreamBody('hel', 'lo'), 1, { 'content-type': 'text/event-stream' });
+  countingReply(COHERE_ORIGIN, '/v2/chat', () => chatV2StreamBody('hel', 'lo'), {
+    headers: { 'content-type': 'text/event-stream' },
+  });
 
 async function collect(stream: AsyncIterable<{ type?: string; delta?: unknown }>): Promise<string> {
   let text = '';
@@ -55,9 +39,6 @@ async function collect(stream: AsyncIterable<{ type?: string; delta?: unknown }>
   }
   return text;
 }
-
-const isGuardError = (callSite: string) => (error: unknown) =>
-  error instanceof MimaAttestationError && error.callSite === callSite;
 
 describe('cohere-ai 8.x (CommonJS)', () => {
   let v1: CohereV1Client;
@@ -70,14 +51,7 @@ describe('cohere-ai 8.x (CommonJS)', () => {
     ({ v1, v2 } = makeCohere(loadCohere()));
   });
 
-  beforeEach(async () => {
-    nock.cleanAll();
-    await clearRecords();
-  });
-
-  afterEach(() => nock.cleanAll());
-
-  after(() => useGuard({ mode: 'warn' }));
+  isolateSdkTests();
 
   it('lets attested chat, chatStream and embed calls of both clients through and records nothing', async () => {
     useGuard({ mode: 'block' });
@@ -129,15 +103,15 @@ describe('cohere-ai 8.x (CommonJS)', () => {
     const seenV2 = mockV2Stream();
     await assert.rejects(
       v1.chatStream({ model: 'command-r', message: CANARY }),
-      isGuardError('cohere.CohereClient.chat'),
+      isCallSite('cohere.CohereClient.chat'),
     );
-    await assert.rejects(streamV2(), isGuardError('cohere.CohereClientV2.chat'));
+    await assert.rejects(streamV2(), isCallSite('cohere.CohereClientV2.chat'));
     assert.deepEqual([seenV1.requests, seenV2.requests], [0, 0], 'no streaming request left');
   });
 
   it('block mode rejects withRawResponse() with the guard error too', async () => {
     useGuard({ mode: 'block' });
-    await assert.rejects(chatV2().withRawResponse(), isGuardError('cohere.CohereClientV2.chat'));
+    await assert.rejects(chatV2().withRawResponse(), isCallSite('cohere.CohereClientV2.chat'));
   });
 
   it('warn mode warns once, lets the call through and reports every call', async () => {
@@ -201,7 +175,7 @@ describe('cohere-ai 8.x (CommonJS)', () => {
       ['cohere.CohereClientV2.chat', () => v1.v2.chat({ model: 'command-a', messages })],
     ];
     for (const [callSite, call] of calls) {
-      await assert.rejects(call(), isGuardError(callSite));
+      await assert.rejects(call(), isCallSite(callSite));
     }
     assert.deepEqual(
       (await readRecords()).map((r) => r.call_site),
@@ -210,15 +184,7 @@ describe('cohere-ai 8.x (CommonJS)', () => {
   });
 
   describe('mima.ai_call span', () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-
-    before(() => useGuard({ mode: 'block' }).setTracerProvider(provider));
-    beforeEach(() => exporter.reset());
-    after(async () => {
-      useGuard().setTracerProvider(trace.getTracerProvider());
-      await provider.shutdown();
-    });
+    const { exporter } = recordSpans({ mode: 'block' });
 
     it('carries cohere, the operation and the request model, never the content', async () => {
       const calls: Array<[() => Promise<unknown>, string, string]> = [
@@ -244,22 +210,9 @@ describe('cohere-ai 8.x (CommonJS)', () => {
 
 describe('cohere-ai 8.x (an ES module app under node --import …/register)', () => {
   it('patches `import { CohereClient } from "cohere-ai"` and blocks both clients before any request', () => {
-    const output = execFileSync(
-      process.execPath,
-      [
-        '--import',
-        path.join(ROOT, 'build', 'esm', 'register.mjs'),
-        path.join(ROOT, 'test', 'fixtures', 'cohere', 'app.mjs'),
-      ],
-      {
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          MIMA_GUARD_MODE: 'block',
-          MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'esm-cohere-test.jsonl'),
-        },
-      },
-    );
+    const output = runRegisteredApp(path.join(FIXTURES, 'cohere', 'app.mjs'), [], {
+      logFile: path.join(ROOT, 'build', 'esm-cohere-test.jsonl'),
+    });
     const blocked = (callSite: string) => ({
       attested: 'hello',
       unattested: `MimaAttestationError:${callSite}`,

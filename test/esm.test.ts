@@ -1,21 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
+import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { ROOT } from './helpers/guard';
 import { runsOnThisNode } from './helpers/openai';
 
-const APP = path.join(ROOT, 'test', 'fixtures', 'esm', 'app.mjs');
-const REGISTER = path.join(ROOT, 'build', 'esm', 'register.mjs');
-
 /** Runs the ES module app under `node --import .../register` in block mode. */
 function runApp(target: string, ...flags: string[]) {
-  const output = execFileSync(process.execPath, ['--import', REGISTER, APP, target, ...flags], {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      MIMA_GUARD_MODE: 'block',
-      MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'esm-test.jsonl'),
-    },
+  const output = runRegisteredApp(path.join(FIXTURES, 'esm', 'app.mjs'), [target, ...flags], {
+    logFile: path.join(ROOT, 'build', 'esm-test.jsonl'),
   });
   return JSON.parse(output) as Record<string, { attested: string; unattested: string }> & {
     patchPoints: string[];

@@ -1,16 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import nock from 'nock';
-import { trace } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import { attest, MimaAttestationError } from '../src';
-import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
+import { captureWarnings, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
 import {
   GEMINI_ORIGIN,
   generateContentReply,
@@ -22,33 +15,27 @@ import {
   type GoogleGenAIClient,
   type GoogleGenAIModule,
 } from './helpers/google-genai';
+import { countingReply } from './helpers/mock-http';
 import { CANARY } from './helpers/openai';
+import { isolateSdkTests } from './helpers/sdk-suite';
+import { recordSpans } from './helpers/spans';
 
 const MODEL = 'gemini-2.5-flash';
 
-/** Replies to `times` POSTs whose path matches, counting the requests that really left the client. */
-function mockGemini(pathPattern: RegExp, reply: () => unknown, times = 1, headers = {}) {
-  const seen = { requests: 0 };
-  nock(GEMINI_ORIGIN)
-    .post(pathPattern)
-    .times(times)
-    .reply(
-      200,
-      () => {
-        seen.requests++;
-        return reply();
-      },
-      headers,
-    );
-  return seen;
-}
-
-const mockGenerate = (times = 1) => mockGemini(/:generateContent$/, () => generateContentReply(), times);
+/** Interceptors that count the requests that really left the client. */
+const mockGenerate = (times = 1) =>
+  countingReply(GEMINI_ORIGIN, /:generateContent$/, () => generateContentReply(), { times });
 const mockStream = () =>
-  mockGemini(/:streamGenerateContent\?alt=sse$/, () => generateContentStreamBody('hel', 'lo'), 1, {
-    'content-type': 'text/event-stream',
-  });
-const mockEmbed = () => mockGemini(/:batchEmbedContents$/, () => ({ embeddings: [{ values: [0.5] }] }));
+  countingReply(
+    GEMINI_ORIGIN,
+    /:streamGenerateContent\?alt=sse$/,
+    () => generateContentStreamBody('hel', 'lo'),
+    {
+      headers: { 'content-type': 'text/event-stream' },
+    },
+  );
+const mockEmbed = () =>
+  countingReply(GEMINI_ORIGIN, /:batchEmbedContents$/, () => ({ embeddings: [{ values: [0.5] }] }));
 
 const generate = (client: GoogleGenAIClient) =>
   client.models.generateContent({ model: MODEL, contents: CANARY });
@@ -70,14 +57,7 @@ const skipped = GOOGLE_GENAI_RUNS_HERE ? '' : ' (skipped: @google/genai 3 needs 
     client = makeGenAI(genai);
   });
 
-  beforeEach(async () => {
-    nock.cleanAll();
-    await clearRecords();
-  });
-
-  afterEach(() => nock.cleanAll());
-
-  after(() => useGuard({ mode: 'warn' }));
+  isolateSdkTests();
 
   it('lets attested generateContent, generateContentStream and embedContent through and records nothing', async () => {
     useGuard({ mode: 'block' });
@@ -199,15 +179,7 @@ const skipped = GOOGLE_GENAI_RUNS_HERE ? '' : ' (skipped: @google/genai 3 needs 
   });
 
   describe('mima.ai_call span', () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-
-    before(() => useGuard({ mode: 'block' }).setTracerProvider(provider));
-    beforeEach(() => exporter.reset());
-    after(async () => {
-      useGuard().setTracerProvider(trace.getTracerProvider());
-      await provider.shutdown();
-    });
+    const { exporter } = recordSpans({ mode: 'block' });
 
     const genAISpan = () => {
       const spans = exporter.getFinishedSpans();
@@ -256,19 +228,15 @@ function pick(attributes: Record<string, unknown>) {
   return Object.fromEntries(keys.map((key) => [key, attributes[key]]));
 }
 
-const APP = path.join(ROOT, 'test', 'fixtures', 'google-genai', 'app.mjs');
-const REGISTER = path.join(ROOT, 'build', 'esm', 'register.mjs');
-
 /** Runs the ES module app under `node --import …/register` in block mode. */
 function runApp(...args: string[]) {
-  const output = execFileSync(process.execPath, ['--import', REGISTER, APP, GOOGLE_GENAI_DIR, ...args], {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      MIMA_GUARD_MODE: 'block',
-      MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'esm-google-genai-test.jsonl'),
+  const output = runRegisteredApp(
+    path.join(FIXTURES, 'google-genai', 'app.mjs'),
+    [GOOGLE_GENAI_DIR, ...args],
+    {
+      logFile: path.join(ROOT, 'build', 'esm-google-genai-test.jsonl'),
     },
-  });
+  );
   return JSON.parse(output) as Record<string, object> & { patchPoints: string[] };
 }
 

@@ -1,18 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import nock from 'nock';
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import { attest, MimaAttestationError } from '../src';
-import { requireMovedCopy } from './helpers/anthropic';
-import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
+import { captureWarnings, isCallSite, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
 import {
   chatBody,
   embeddingReply,
@@ -22,29 +14,19 @@ import {
   makeGroq,
   type GroqClient,
 } from './helpers/groq';
+import { countingReply } from './helpers/mock-http';
+import { requireMovedCopy } from './helpers/moved-copy';
 import { CANARY, chatCompletion, chatStreamBody } from './helpers/openai';
+import { isolateSdkTests } from './helpers/sdk-suite';
+import { recordSpans } from './helpers/spans';
 
 const CHAT_PATH = '/openai/v1/chat/completions';
 
 /** Chat reply interceptor that counts the requests that really left the client. */
-function mockChat(times = 1) {
-  const seen = { requests: 0 };
-  nock(GROQ_URL)
-    .post(CHAT_PATH)
-    .times(times)
-    .reply(200, () => {
-      seen.requests++;
-      return chatCompletion();
-    });
-  return seen;
-}
+const mockChat = (times = 1) => countingReply(GROQ_URL, CHAT_PATH, () => chatCompletion(), { times });
 
 function mockChatStream() {
   return nock(GROQ_URL).post(CHAT_PATH).reply(200, chatStreamBody(), { 'content-type': 'text/event-stream' });
-}
-
-function isCallSite(callSite: string) {
-  return (error: unknown) => error instanceof MimaAttestationError && error.callSite === callSite;
 }
 
 describe('groq-sdk 1.x (CommonJS)', () => {
@@ -54,14 +36,7 @@ describe('groq-sdk 1.x (CommonJS)', () => {
     client = makeGroq(loadGroq());
   });
 
-  beforeEach(async () => {
-    nock.cleanAll();
-    await clearRecords();
-  });
-
-  afterEach(() => nock.cleanAll());
-
-  after(() => useGuard({ mode: 'warn' }));
+  isolateSdkTests();
 
   it('lets an attested call through and records nothing', async () => {
     useGuard({ mode: 'block' });
@@ -193,22 +168,13 @@ describe('groq-sdk 1.x (CommonJS)', () => {
 });
 
 describe('groq-sdk mima.ai_call spans', () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const contextManager = new AsyncLocalStorageContextManager();
   let client: GroqClient;
 
   before(() => {
     client = makeGroq(loadGroq());
-    context.setGlobalContextManager(contextManager.enable());
-    useGuard({ mode: 'block' }).setTracerProvider(provider);
   });
 
-  after(async () => {
-    useGuard({ mode: 'warn' }).setTracerProvider(trace.getTracerProvider());
-    context.disable();
-    await provider.shutdown();
-  });
+  const { exporter, provider } = recordSpans({ mode: 'block', activeContext: true });
 
   it('records provider groq, the operation and the request model under the caller span, with no content', async () => {
     await provider.getTracer('app').startActiveSpan('handle-request', async (span) => {
@@ -254,15 +220,8 @@ describe('groq-sdk mima.ai_call spans', () => {
 
 describe('groq-sdk ES module apps (node --import …/register)', () => {
   it('patches the ES module copy of groq-sdk 1.x (client.mjs) and blocks its unattested call', () => {
-    const app = path.join(ROOT, 'test', 'fixtures', 'groq', 'app.mjs');
-    const register = path.join(ROOT, 'build', 'esm', 'register.mjs');
-    const output = execFileSync(process.execPath, ['--import', register, app, GROQ_DIR], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        MIMA_GUARD_MODE: 'block',
-        MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'groq-esm-test.jsonl'),
-      },
+    const output = runRegisteredApp(path.join(FIXTURES, 'groq', 'app.mjs'), [GROQ_DIR], {
+      logFile: path.join(ROOT, 'build', 'groq-esm-test.jsonl'),
     });
     assert.deepEqual(JSON.parse(output), {
       attested: 'hello',

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { onUnattestedCall } from '../src/guard';
 import { openai } from '../src/sdks/openai';
 import type { SdkDefinition } from '../src/sdks/definition';
 import nock from 'nock';
+import { captureDiag } from './helpers/diag';
 import { captureWarnings, clearRecords, readRecords, useGuard } from './helpers/guard';
 import { BASE_URL, chatCompletion, loadOpenAI, makeClient, userMessage } from './helpers/openai';
 
@@ -16,20 +16,14 @@ describe('guard decision', () => {
   beforeEach(() => clearRecords());
   after(() => useGuard({ mode: 'warn' }));
 
-  it("lets the call through and logs through diag when the guard's own check fails", () => {
-    const messages: string[] = [];
-    const collect = (...args: unknown[]) => messages.push(args.map(String).join(' '));
-    diag.setLogger(
-      { error: collect, warn: collect, info: () => {}, debug: () => {}, verbose: () => {} },
-      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
-    );
+  it("lets the call through and logs through diag when the guard's own check fails", async () => {
     const broken: SdkDefinition = {
       ...openai,
       describe() {
         throw new Error('SDK changed shape');
       },
     };
-    try {
+    const messages = await captureDiag(() => {
       useGuard({ mode: 'block' });
       const self = {};
       const result = onUnattestedCall(
@@ -40,10 +34,8 @@ describe('guard decision', () => {
         'methodRequest',
       );
       assert.deepEqual(result, { self, args: ['post', '/chat/completions', {}] });
-      assert.ok(messages.some((m) => m.includes('guard check failed for a openai call')));
-    } finally {
-      diag.disable();
-    }
+    });
+    assert.ok(messages.some((m) => m.includes('guard check failed for a openai call')));
   });
 
   it('warns on every call with warnOnce: false and omits the location with captureCallSite: false', async () => {

@@ -1,13 +1,12 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import nock from 'nock';
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { attest, disableGuard, getGuardStatus, MimaAttestationError, MimaGuardInstrumentation } from '../src';
 import { isGuardWrapper } from '../src/patch';
+import { captureDiag } from './helpers/diag';
 import { clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { requireMovedCopy } from './helpers/moved-copy';
 import {
   BASE_URL,
   chatCompletion,
@@ -18,27 +17,6 @@ import {
 } from './helpers/openai';
 
 const HOST = new URL(BASE_URL).origin;
-
-/** Collects diag messages for the duration of fn. */
-async function withDiag(fn: () => unknown): Promise<string[]> {
-  const messages: string[] = [];
-  // A component logger passes its namespace first, then the message.
-  const collect = (...args: unknown[]) => messages.push(args.map(String).join(' '));
-  const logger: DiagLogger = {
-    error: collect,
-    warn: collect,
-    info: () => {},
-    debug: () => {},
-    verbose: () => {},
-  };
-  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  try {
-    await fn();
-  } finally {
-    diag.disable();
-  }
-  return messages;
-}
 
 describe('MimaGuardInstrumentation', () => {
   let openai: OpenAIModule;
@@ -154,7 +132,7 @@ describe('MimaGuardInstrumentation', () => {
 
   it('warns once, naming package and version, for an openai below the supported range', async () => {
     let loaded: unknown;
-    const messages = await withDiag(() => {
+    const messages = await captureDiag(() => {
       loaded = require(
         require.resolve('openai', { paths: [path.join(ROOT, 'test', 'versions', 'openai-3')] }),
       );
@@ -172,25 +150,14 @@ describe('MimaGuardInstrumentation', () => {
 
   it('warns, naming package and version, when the patch point has moved, and the call still goes through', async () => {
     // A copy of the openai 5 layout whose client class no longer has methodRequest.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-moved-'));
-    const pkg = path.join(dir, 'node_modules', 'openai');
-    fs.mkdirSync(pkg, { recursive: true });
-    fs.writeFileSync(
-      path.join(pkg, 'package.json'),
-      JSON.stringify({ name: 'openai', version: '5.99.0', main: 'index.js' }),
-    );
-    fs.writeFileSync(
-      path.join(pkg, 'client.js'),
-      'class OpenAI { request(path) { return Promise.resolve("sent " + path); } }\nexports.OpenAI = OpenAI;\n',
-    );
-    fs.writeFileSync(path.join(pkg, 'index.js'), 'module.exports = require("./client.js");\n');
-    let moved: { OpenAI: new () => { request(p: string): Promise<string> } } | undefined;
-    const messages = await withDiag(() => {
-      moved = require(require.resolve('openai', { paths: [dir] }));
+    const { exports, warnings } = await requireMovedCopy('openai', '5.99.0', {
+      'client.js':
+        'class OpenAI { request(path) { return Promise.resolve("sent " + path); } }\nexports.OpenAI = OpenAI;\n',
+      'index.js': 'module.exports = require("./client.js");\n',
     });
-    const warnings = messages.filter((m) => m.includes('5.99.0'));
+    const moved = exports as { OpenAI: new () => { request(p: string): Promise<string> } };
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /patch point client\.js#OpenAI\.methodRequest not found in openai 5\.99\.0/);
-    assert.equal(await new moved!.OpenAI().request('/chat'), 'sent /chat');
+    assert.equal(await new moved.OpenAI().request('/chat'), 'sent /chat');
   });
 });

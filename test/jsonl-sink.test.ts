@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { JsonlFileSink } from '../src/sinks/jsonl-sink';
 import type { DetectionRecord } from '../src/types';
+import { captureDiag } from './helpers/diag';
 import { ROOT } from './helpers/guard';
 
 function record(i: number): DetectionRecord {
@@ -75,13 +75,7 @@ describe('JSONL file sink', () => {
     const dir = tempDir();
     const blocker = path.join(dir, 'not-a-dir');
     fs.writeFileSync(blocker, '');
-    const messages: string[] = [];
-    const collect = (...args: unknown[]) => messages.push(args.map(String).join(' '));
-    diag.setLogger(
-      { error: collect, warn: collect, info: () => {}, debug: () => {}, verbose: () => {} },
-      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
-    );
-    try {
+    await captureDiag(async (messages) => {
       const file = path.join(blocker, 'log.jsonl');
       const sink = new JsonlFileSink(file);
       sink.write(record(1));
@@ -102,8 +96,6 @@ describe('JSONL file sink', () => {
         'nothing was lost',
       );
       assert.ok(messages.some((m) => m.includes('writable again')));
-    } finally {
-      diag.disable();
-    }
+    });
   });
 });

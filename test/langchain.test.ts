@@ -1,13 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import nock from 'nock';
 import { attest, MimaAttestationError } from '../src';
 import type { DetectionRecord } from '../src/types';
-import { clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
+import { LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { countingReply } from './helpers/mock-http';
 import { BASE_URL, CANARY, chatCompletion } from './helpers/openai';
+import { isolateSdkTests } from './helpers/sdk-suite';
 
 /**
  * The higher-layer rule from the other side: LangChain is not patched, so a ChatOpenAI call is
@@ -29,17 +30,8 @@ function loadChatOpenAI(): ChatOpenAIClass {
   return (require(entry) as typeof import('@langchain/openai')).ChatOpenAI;
 }
 
-function mockChat(times = 1) {
-  const seen = { requests: 0 };
-  nock(HOST)
-    .post('/v1/chat/completions')
-    .times(times)
-    .reply(200, () => {
-      seen.requests++;
-      return chatCompletion();
-    });
-  return seen;
-}
+const mockChat = (times = 1) =>
+  countingReply(HOST, '/v1/chat/completions', () => chatCompletion(), { times });
 
 (RUNS_HERE ? describe : describe.skip)(
   `LangChain ChatOpenAI over openai 7 (not patched itself)${skipped}`,
@@ -56,14 +48,7 @@ function mockChat(times = 1) {
 
     before(() => (ChatOpenAI = loadChatOpenAI()));
 
-    beforeEach(async () => {
-      nock.cleanAll();
-      await clearRecords();
-    });
-
-    afterEach(() => nock.cleanAll());
-
-    after(() => useGuard({ mode: 'warn' }));
+    isolateSdkTests();
 
     it('an unattested invoke() yields exactly one record, openai.OpenAI.chat, at the caller’s line', async () => {
       useGuard({ mode: 'report' });
@@ -119,19 +104,11 @@ function mockChat(times = 1) {
 
     it('an ES module app’s invoke() (openai 7 in ES module form) yields exactly one record', () => {
       const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mima-langchain-')), 'guard_log.jsonl');
-      const output = execFileSync(
-        process.execPath,
-        [
-          '--import',
-          path.join(ROOT, 'build', 'esm', 'register.mjs'),
-          path.join(ROOT, 'test', 'fixtures', 'langchain', 'app.mjs'),
-        ],
-        {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, MIMA_GUARD_MODE: 'report', MIMA_GUARD_LOG_FILE: logFile },
-        },
-      );
+      const output = runRegisteredApp(path.join(FIXTURES, 'langchain', 'app.mjs'), [], {
+        mode: 'report',
+        logFile,
+        quiet: true,
+      });
       assert.deepEqual(JSON.parse(output), { attested: 'hello', unattested: 'sent:hello', requests: 2 });
       const records = fs
         .readFileSync(logFile, 'utf8')

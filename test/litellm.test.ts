@@ -1,17 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import nock from 'nock';
-import { trace } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import { attest, disableGuard, getGuardStatus, MimaAttestationError } from '../src';
 import { isGuardWrapper } from '../src/patch';
-import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
+import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import {
   EMBEDDING,
   embeddingReply,
@@ -20,7 +14,10 @@ import {
   OPENAI_DEFAULT_HOST,
   type LitellmModule,
 } from './helpers/litellm';
+import { countingReply } from './helpers/mock-http';
 import { BASE_URL, CANARY, chatCompletion, chatStreamBody, makeClient, userMessage } from './helpers/openai';
+import { isolateSdkTests } from './helpers/sdk-suite';
+import { recordSpans } from './helpers/spans';
 
 const HOST = new URL(BASE_URL).origin;
 
@@ -29,17 +26,8 @@ const gptParams = { model: 'gpt-4o-mini', messages: userMessage, baseUrl: BASE_U
 const embeddingParams = { model: 'text-embedding-3-small', input: CANARY, apiKey: 'test-key' };
 
 /** Chat reply interceptor that counts the requests that really left. */
-function mockChat(times = 1) {
-  const seen = { requests: 0 };
-  nock(HOST)
-    .post('/v1/chat/completions')
-    .times(times)
-    .reply(200, () => {
-      seen.requests++;
-      return chatCompletion();
-    });
-  return seen;
-}
+const mockChat = (times = 1) =>
+  countingReply(HOST, '/v1/chat/completions', () => chatCompletion(), { times });
 
 function mockChatStream() {
   return nock(HOST)
@@ -69,14 +57,7 @@ describe('litellm 0.12 (CommonJS)', () => {
     litellm = loadLitellm();
   });
 
-  beforeEach(async () => {
-    nock.cleanAll();
-    await clearRecords();
-  });
-
-  afterEach(() => nock.cleanAll());
-
-  after(() => useGuard({ mode: 'warn' }));
+  isolateSdkTests();
 
   it("patches completion and embedding in their own files, so litellm's index returns the wrappers", () => {
     assert.ok(isGuardWrapper(litellm.completion), 'require("litellm").completion is the wrapper');
@@ -261,15 +242,7 @@ describe('litellm 0.12 (CommonJS)', () => {
 
   it('reports a direct openai call made while a litellm call is in flight: covering follows the call, not the clock', async () => {
     useGuard({ mode: 'report' });
-    const seen = { requests: 0 };
-    nock(HOST)
-      .post('/v1/chat/completions')
-      .times(2)
-      .delay(30)
-      .reply(200, () => {
-        seen.requests++;
-        return chatCompletion();
-      });
+    const seen = countingReply(HOST, '/v1/chat/completions', () => chatCompletion(), { times: 2, delay: 30 });
     const bundledClient = makeClient(litellmOpenAI());
     const viaLitellm = litellm.completion(gptParams);
     const direct = bundledClient.chat.completions.create({ model: 'gpt-test', messages: userMessage });
@@ -282,15 +255,7 @@ describe('litellm 0.12 (CommonJS)', () => {
   });
 
   describe('mima.ai_call spans', () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-
-    before(() => useGuard().setTracerProvider(provider));
-    beforeEach(() => exporter.reset());
-    after(async () => {
-      useGuard().setTracerProvider(trace.getTracerProvider());
-      await provider.shutdown();
-    });
+    const { exporter } = recordSpans();
 
     function spanAttributes() {
       return exporter
@@ -351,15 +316,8 @@ describe('litellm 0.12 (CommonJS)', () => {
 
 describe('litellm in an ES module app (node --import …/register)', () => {
   it('patches the functions behind `import { completion } from "litellm"` and blocks the unattested call', () => {
-    const app = path.join(ROOT, 'test', 'fixtures', 'litellm', 'app.mjs');
-    const register = path.join(ROOT, 'build', 'esm', 'register.mjs');
-    const output = execFileSync(process.execPath, ['--import', register, app], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        MIMA_GUARD_MODE: 'block',
-        MIMA_GUARD_LOG_FILE: path.join(path.dirname(LOG_FILE), 'litellm-esm.jsonl'),
-      },
+    const output = runRegisteredApp(path.join(FIXTURES, 'litellm', 'app.mjs'), [], {
+      logFile: path.join(path.dirname(LOG_FILE), 'litellm-esm.jsonl'),
     });
     assert.deepEqual(JSON.parse(output), {
       attested: 'hello',

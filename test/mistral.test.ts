@@ -1,16 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import nock from 'nock';
-import { trace } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import { attest, MimaAttestationError } from '../src';
-import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
+import { captureWarnings, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
 import {
   chatReply,
   chatStreamBody,
@@ -23,31 +16,20 @@ import {
   mistralPath,
   type MistralClient,
 } from './helpers/mistral';
+import { countingReply } from './helpers/mock-http';
 import { CANARY } from './helpers/openai';
+import { isolateSdkTests } from './helpers/sdk-suite';
+import { recordSpans } from './helpers/spans';
 
 const messages = [{ role: 'user', content: CANARY }];
 
 /** Replies to `times` POSTs to `path`, counting the requests that really left the client. */
-function mockMistral(path: string, reply: () => unknown, times = 1, headers = {}) {
-  const seen = { requests: 0 };
-  nock(MISTRAL_ORIGIN)
-    .post(path)
-    .times(times)
-    .reply(
-      200,
-      () => {
-        seen.requests++;
-        return reply();
-      },
-      headers,
-    );
-  return seen;
-}
-
+const mockMistral = (path: string, reply: () => string | object, times = 1) =>
+  countingReply(MISTRAL_ORIGIN, path, reply, { times });
 const mockChat = (times = 1) => mockMistral('/v1/chat/completions', () => chatReply(), times);
 const mockChatStream = () =>
-  mockMistral('/v1/chat/completions', () => chatStreamBody('hel', 'lo'), 1, {
-    'content-type': 'text/event-stream',
+  countingReply(MISTRAL_ORIGIN, '/v1/chat/completions', () => chatStreamBody('hel', 'lo'), {
+    headers: { 'content-type': 'text/event-stream' },
   });
 
 async function collect(stream: AsyncIterable<{ data: { choices: Array<{ delta: { content?: string } }> } }>) {
@@ -64,14 +46,7 @@ describe('@mistralai/mistralai 2.x (a CommonJS app: require() of the ES module)'
     client = makeMistral(loadMistral());
   });
 
-  beforeEach(async () => {
-    nock.cleanAll();
-    await clearRecords();
-  });
-
-  afterEach(() => nock.cleanAll());
-
-  after(() => useGuard({ mode: 'warn' }));
+  isolateSdkTests();
 
   it('lets attested chat, stream, FIM and embeddings calls through and records nothing', async () => {
     useGuard({ mode: 'block' });
@@ -208,15 +183,7 @@ describe('@mistralai/mistralai 2.x (a CommonJS app: require() of the ES module)'
   });
 
   describe('mima.ai_call span', () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-
-    before(() => useGuard({ mode: 'block' }).setTracerProvider(provider));
-    beforeEach(() => exporter.reset());
-    after(async () => {
-      useGuard().setTracerProvider(trace.getTracerProvider());
-      await provider.shutdown();
-    });
+    const { exporter } = recordSpans({ mode: 'block' });
 
     it('carries mistral_ai, the operation and the request model, never the content', async () => {
       const calls: Array<[() => Promise<unknown>, string, string]> = [
@@ -248,18 +215,10 @@ describe('@mistralai/mistralai 2.x (a CommonJS app: require() of the ES module)'
   });
 });
 
-const APP = path.join(ROOT, 'test', 'fixtures', 'mistral', 'app.mjs');
-const REGISTER = path.join(ROOT, 'build', 'esm', 'register.mjs');
-
 /** Runs the app under `node --import …/register` in block mode. */
 function runApp(how: 'import' | 'require') {
-  const output = execFileSync(process.execPath, ['--import', REGISTER, APP, MISTRAL_DIR, how], {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      MIMA_GUARD_MODE: 'block',
-      MIMA_GUARD_LOG_FILE: path.join(ROOT, 'build', 'esm-mistral-test.jsonl'),
-    },
+  const output = runRegisteredApp(path.join(FIXTURES, 'mistral', 'app.mjs'), [MISTRAL_DIR, how], {
+    logFile: path.join(ROOT, 'build', 'esm-mistral-test.jsonl'),
   });
   return JSON.parse(output) as Record<string, unknown>;
 }

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import nock from 'nock';
 import { attest, MimaAttestationError, MimaGovernance } from '../src';
-import { clearRecords, LOG_FILE, readRecords, useGuard, captureWarnings } from './helpers/guard';
+import { LOG_FILE, readRecords, useGuard, captureWarnings, isGuardErrorOrCause } from './helpers/guard';
+import { countingReply } from './helpers/mock-http';
 import {
   BASE_URL,
   CANARY,
@@ -15,32 +16,19 @@ import {
   type OpenAIClient,
   type OpenAIModule,
 } from './helpers/openai';
+import { isolateSdkTests } from './helpers/sdk-suite';
 import * as fs from 'node:fs';
 
 const HOST = new URL(BASE_URL).origin;
 
 /** Chat reply interceptor that counts the requests that really left the client. */
-function mockChat(times = 1) {
-  const seen = { requests: 0 };
-  nock(HOST)
-    .post('/v1/chat/completions')
-    .times(times)
-    .reply(200, () => {
-      seen.requests++;
-      return chatCompletion();
-    });
-  return seen;
-}
+const mockChat = (times = 1) =>
+  countingReply(HOST, '/v1/chat/completions', () => chatCompletion(), { times });
 
 /** openai 4 keeps parse/stream/runTools under client.beta.chat.completions. */
 function helperHost(client: OpenAIClient, major: number): unknown {
   const beta = client.beta as unknown as { chat: { completions: unknown } };
   return major === 4 ? beta.chat.completions : client.chat.completions;
-}
-
-/** The SDK's stream and tool runners re-wrap any error as an OpenAIError whose cause is the original. */
-function isGuardErrorOrCause(error: unknown): boolean {
-  return error instanceof MimaAttestationError || (error as Error).cause instanceof MimaAttestationError;
 }
 
 for (const major of OPENAI_MAJORS) {
@@ -56,14 +44,7 @@ for (const major of OPENAI_MAJORS) {
       client = makeClient(openai);
     });
 
-    beforeEach(async () => {
-      nock.cleanAll();
-      await clearRecords();
-    });
-
-    afterEach(() => nock.cleanAll());
-
-    after(() => useGuard({ mode: 'warn' }));
+    isolateSdkTests();
 
     it('lets an attested call through and records nothing', async () => {
       useGuard({ mode: 'block' });

@@ -1,38 +1,18 @@
 import * as assert from 'node:assert/strict';
 import nock from 'nock';
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { trace } from '@opentelemetry/api';
 import { MimaAttestationError } from '../src';
 import { clearRecords, readRecords, useGuard } from './helpers/guard';
 import { BASE_URL, CANARY, chatCompletion, loadOpenAI, makeClient, userMessage } from './helpers/openai';
+import { recordSpans } from './helpers/spans';
 
 describe('mima.ai_call spans', () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const contextManager = new AsyncLocalStorageContextManager();
+  const { exporter, provider } = recordSpans({ mode: 'warn', activeContext: true });
   const client = makeClient(loadOpenAI(6));
 
-  before(() => {
-    context.setGlobalContextManager(contextManager.enable());
-    useGuard({ mode: 'warn' }).setTracerProvider(provider);
-  });
+  after(() => nock.cleanAll());
 
-  after(async () => {
-    useGuard().setTracerProvider(trace.getTracerProvider());
-    context.disable();
-    await provider.shutdown();
-    nock.cleanAll();
-  });
-
-  beforeEach(async () => {
-    exporter.reset();
-    await clearRecords();
-  });
+  beforeEach(() => clearRecords());
 
   it('records an unattested call as a span under the caller span, with no content', async () => {
     useGuard({ mode: 'warn', workspaceId: 'ws-1' });

@@ -1,7 +1,4 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { ROOT, useGuard } from './guard';
 import { CANARY } from './openai';
 
@@ -134,39 +131,4 @@ export function messageStreamBody(text = 'hello'): string {
     ['message_stop', { type: 'message_stop' }],
   ];
   return events.map(([event, data]) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`).join('');
-}
-
-/** Collects the OpenTelemetry diag warnings and errors logged while fn runs. */
-export async function diagMessages(fn: () => unknown): Promise<string[]> {
-  const messages: string[] = [];
-  const collect = (...args: unknown[]) => messages.push(args.map(String).join(' '));
-  const logger: DiagLogger = { error: collect, warn: collect, info() {}, debug() {}, verbose() {} };
-  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  try {
-    await fn();
-  } finally {
-    diag.disable();
-  }
-  return messages;
-}
-
-/**
- * Writes a fake copy of an SDK (shared with the groq tests) whose `files` hold the given source,
- * as a later release that moved its chokepoint would look, and requires it with the guard on.
- */
-export async function requireMovedCopy(
-  pkg: string,
-  version: string,
-  files: Record<string, string>,
-): Promise<{ exports: unknown; warnings: string[] }> {
-  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mima-moved-')), 'node_modules', pkg);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: pkg, version, main: 'index.js' }));
-  for (const [file, source] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), source);
-  useGuard();
-  let exports: unknown;
-  const messages = await diagMessages(() => {
-    exports = require(path.join(dir, 'index.js'));
-  });
-  return { exports, warnings: messages.filter((m) => m.includes(version)) };
 }

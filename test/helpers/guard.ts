@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { enableGuard } from '../../src/enable';
+import { MimaAttestationError } from '../../src/errors';
 import { activeGuard } from '../../src/guard';
 import type { DetectionRecord, MimaGuardConfig } from '../../src/types';
 
@@ -48,4 +49,14 @@ export function captureWarnings() {
       process.removeListener('warning', listener);
     },
   };
+}
+
+/** An assert.rejects check: the guard's own error, naming this call site. */
+export function isCallSite(callSite: string) {
+  return (error: unknown) => error instanceof MimaAttestationError && error.callSite === callSite;
+}
+
+/** The SDKs' stream and tool-runner helpers re-wrap any error; the guard's error is then the cause. */
+export function isGuardErrorOrCause(error: unknown): boolean {
+  return error instanceof MimaAttestationError || (error as Error).cause instanceof MimaAttestationError;
 }
