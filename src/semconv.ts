@@ -13,6 +13,8 @@ export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
 export const GEN_AI_OPERATION_CHAT = 'chat';
 export const GEN_AI_OPERATION_TEXT_COMPLETION = 'text_completion';
 export const GEN_AI_OPERATION_EMBEDDINGS = 'embeddings';
+export const GEN_AI_OPERATION_GENERATE_CONTENT = 'generate_content';
+export const GEN_AI_OPERATION_INVOKE_AGENT = 'invoke_agent';
 
 export const ATTR_MIMA_CALL_SITE = 'mima.call_site';
 export const ATTR_MIMA_ATTESTED = 'mima.attested';

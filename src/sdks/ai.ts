@@ -1,4 +1,8 @@
-import { GEN_AI_OPERATION_CHAT, GEN_AI_OPERATION_EMBEDDINGS } from '../semconv';
+import {
+  GEN_AI_OPERATION_CHAT,
+  GEN_AI_OPERATION_EMBEDDINGS,
+  GEN_AI_OPERATION_INVOKE_AGENT,
+} from '../semconv';
 import { findMethodOwner, type AnyMethod, type PatchTarget, type SdkDefinition } from './definition';
 
 /**
@@ -51,8 +55,8 @@ const OPERATIONS: Record<string, string> = {
   streamLanguageModelCall: GEN_AI_OPERATION_CHAT,
   embed: GEN_AI_OPERATION_EMBEDDINGS,
   embedMany: GEN_AI_OPERATION_EMBEDDINGS,
-  generate: 'invoke_agent',
-  stream: 'invoke_agent',
+  generate: GEN_AI_OPERATION_INVOKE_AGENT,
+  stream: GEN_AI_OPERATION_INVOKE_AGENT,
 };
 
 /**

@@ -1,8 +1,5 @@
-import { GEN_AI_OPERATION_EMBEDDINGS } from '../semconv';
+import { GEN_AI_OPERATION_EMBEDDINGS, GEN_AI_OPERATION_GENERATE_CONTENT } from '../semconv';
 import { findMethodOwner, type PatchTarget, type SdkDefinition } from './definition';
-
-/** gen_ai.operation.name of Gemini's generateContent. */
-const GEN_AI_OPERATION_GENERATE_CONTENT = 'generate_content';
 
 const VERSIONS = '>=3.0.0 <4';
 const METHODS = ['request', 'requestStream'];
