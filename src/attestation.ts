@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, createContextKey } from '@opentelemetry/api';
+import { SDK_DEFINITIONS } from './sdks';
 import type { AttestOptions } from './types';
 
 /** The OpenTelemetry context key attest() sets. */
@@ -212,6 +213,19 @@ export function withAttested<T>(fn: () => T, options?: AttestOptions): T {
   return runAttested(fn as (...a: unknown[]) => T, undefined, []);
 }
 
+/** What stands for a wrapped client at each SDK's chokepoint, when that is not the client itself. */
+function clientKeys(client: object): object[] {
+  return SDK_DEFINITIONS.flatMap((definition) => {
+    try {
+      return (definition.clientKeys?.(client) ?? []).filter(
+        (key): key is object => typeof key === 'object' && key !== null,
+      );
+    } catch {
+      return []; // not a client of this SDK
+    }
+  });
+}
+
 /** SDK client objects passed to MimaGovernance.wrap(): every call through them is attested. */
 const attestedClients = new WeakSet<object>();
 
@@ -262,6 +276,7 @@ export class MimaGovernance {
     if (typeof target === 'function') return attestFunction(target as (...a: never[]) => unknown) as T;
     if (typeof target === 'object' && target !== null) {
       attestedClients.add(target);
+      for (const key of clientKeys(target)) attestedClients.add(key);
       return target;
     }
     throw new TypeError(

@@ -26,7 +26,9 @@ export function isGuardWrapper(fn: unknown): boolean {
 /** The attested path is two reads and the original call; everything else is in onUnattestedCall. */
 function guardedMethod(definition: SdkDefinition, original: AnyMethod, name: string): AnyMethod {
   const wrapper: Wrapper = function (this: unknown, ...args: unknown[]) {
-    if (isAttestedOrCovered() || isAttestedClient(this)) return original.apply(this, args);
+    if (isAttestedOrCovered() || isAttestedClient(this) || isAttestedClient(definition.clientKeyOf?.(this))) {
+      return original.apply(this, args);
+    }
     return onUnattestedCall(definition, original, this, args, name);
   };
   Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { attest, MimaAttestationError } from '../src';
+import { attest, MimaAttestationError, MimaGovernance } from '../src';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { captureWarnings, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
 import {
@@ -95,6 +95,15 @@ const skipped = GOOGLE_GENAI_RUNS_HERE ? '' : ' (skipped: @google/genai 3 needs 
     assert.equal(record.call_site, 'google-genai.GoogleGenAI.models');
     assert.equal(record.blocked, true);
     assert.equal(record.mode, 'block');
+  });
+
+  it('treats every call through a client passed to MimaGovernance.wrap as attested', async () => {
+    useGuard({ mode: 'block' });
+    const wrapped = new MimaGovernance({ systemName: 'test' }).wrap(makeGenAI(genai));
+    const seen = mockGenerate();
+    await generate(wrapped);
+    assert.equal(seen.requests, 1);
+    await assert.rejects(generate(client), MimaAttestationError, 'another client stays guarded');
   });
 
   it('block mode rejects generateContentStream before the stream request is sent', async () => {

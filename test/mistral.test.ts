@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { attest, MimaAttestationError } from '../src';
+import { attest, MimaAttestationError, MimaGovernance } from '../src';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { captureWarnings, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
 import {
@@ -91,6 +91,15 @@ describe('@mistralai/mistralai 2.x (a CommonJS app: require() of the ES module)'
     const [record] = await readRecords();
     assert.equal(record.call_site, 'mistral.Mistral.chat');
     assert.equal(record.blocked, true);
+  });
+
+  it('treats every call through a client passed to MimaGovernance.wrap as attested, sub-clients included', async () => {
+    const wrapped = new MimaGovernance({ systemName: 'test' }).wrap(makeMistral(loadMistral()));
+    useGuard({ mode: 'block' }); // after loadMistral(), which enables the guard with its defaults
+    const seen = mockChat();
+    await wrapped.chat.complete({ model: MISTRAL_MODEL, messages });
+    assert.equal(seen.requests, 1);
+    await assert.rejects(chat(), MimaAttestationError, 'another client stays guarded');
   });
 
   it('block mode rejects chat.stream before the stream request is sent', async () => {

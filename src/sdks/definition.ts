@@ -50,6 +50,13 @@ export interface SdkDefinition {
    * named after the outermost patched call.
    */
   coversInnerCalls?: boolean;
+  /**
+   * For MimaGovernance.wrap(client), where `this` at the chokepoint is not the user's client (an
+   * internal API client, a sub-client): the objects that stand for the client there. wrap() marks
+   * them with the client; `clientKeyOf(this)` names the one a call carries (default: `this`).
+   */
+  clientKeys?(client: object): unknown[];
+  clientKeyOf?(self: unknown): unknown;
   /** Names the call and reads what is known without touching content. `name`: the patched method. */
   describe(self: unknown, args: unknown[], name: string): CallDescription;
   /** Makes the original fail with `error` the way the SDK's own errors arrive. */

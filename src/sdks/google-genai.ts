@@ -53,6 +53,8 @@ export const googleGenAI: SdkDefinition = {
     },
   ],
   callSites: ['google-genai.GoogleGenAI.models', 'google-genai.GoogleGenAI.<resource>'],
+  // The chokepoint runs on the client's internal ApiClient, its own `apiClient` property.
+  clientKeys: (client) => [(client as { apiClient?: unknown }).apiClient],
   describe(self, args) {
     const path = (args[0] as { path?: unknown } | null | undefined)?.path;
     const call = parsePath(typeof path === 'string' ? path : '');

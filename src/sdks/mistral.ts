@@ -46,6 +46,10 @@ export const mistral: SdkDefinition = {
     'mistral.Mistral.fim',
     'mistral.Mistral.<resource>',
   ],
+  // Sub-clients (chat, fim, ...) are built lazily from the root's options and share its hooks
+  // object, the one thing that identifies the root client at the chokepoint.
+  clientKeys: (client) => [hooksOf(client)],
+  clientKeyOf: hooksOf,
   describe(self, args) {
     const conf = args[1] as { path?: unknown; body?: unknown } | null | undefined;
     const resource = subSdkName(self) ?? pathResource(conf?.path);
@@ -95,4 +99,8 @@ function leadingModel(body: unknown): string | undefined {
   if (!match) return undefined;
   const model: unknown = JSON.parse(match[1]);
   return typeof model === 'string' ? model : undefined;
+}
+
+function hooksOf(client: unknown): unknown {
+  return (client as { _options?: { hooks?: unknown } } | null | undefined)?._options?.hooks;
 }
