@@ -79,4 +79,15 @@ describe('guard decision', () => {
       'the inner call is covered by the outer record; a later direct call is reported',
     );
   });
+
+  it('names an odd resource after itself, not after an Object.prototype member', async () => {
+    useGuard({ mode: 'report' });
+    onUnattestedCall(openai, original, {}, ['post', '/constructor/x', {}], 'methodRequest');
+    const [record] = await readRecords();
+    assert.equal(record.call_site, 'openai.OpenAI.constructor');
+    assert.equal(
+      openai.describe({}, ['post', '/constructor/x', {}], 'methodRequest').operation,
+      'constructor',
+    );
+  });
 });

@@ -3,7 +3,13 @@ import {
   GEN_AI_OPERATION_EMBEDDINGS,
   GEN_AI_OPERATION_INVOKE_AGENT,
 } from '../semconv';
-import { findMethodOwner, type AnyMethod, type PatchTarget, type SdkDefinition } from './definition';
+import {
+  findMethodOwner,
+  ownEntry,
+  type AnyMethod,
+  type PatchTarget,
+  type SdkDefinition,
+} from './definition';
 
 /**
  * The Vercel AI SDK (`ai`) 6 and 7. Every model call starts in one of its exported functions or
@@ -105,7 +111,7 @@ export const ai: SdkDefinition = {
     return {
       callSite: agentCall ? `ai.${AGENT_CLASS}.${name}` : `ai.${name}`,
       provider: providerOf(model),
-      operation: OPERATIONS[base] ?? base,
+      operation: ownEntry(OPERATIONS, base) ?? base,
       model: modelIdOf(model),
     };
   },
@@ -192,7 +198,7 @@ function providerOf(model: unknown): string {
   const id = (model as { provider?: unknown } | null | undefined)?.provider;
   if (typeof id !== 'string' || id === '') return 'unknown';
   const [first, second] = id.split('.');
-  return PROVIDER_NAMES[`${first}.${second}`] ?? PROVIDER_NAMES[first] ?? first;
+  return ownEntry(PROVIDER_NAMES, `${first}.${second}`) ?? ownEntry(PROVIDER_NAMES, first) ?? first;
 }
 
 function modelIdOf(model: unknown): string | undefined {

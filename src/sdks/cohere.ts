@@ -3,7 +3,7 @@ import {
   GEN_AI_OPERATION_EMBEDDINGS,
   GEN_AI_OPERATION_TEXT_COMPLETION,
 } from '../semconv';
-import { exportedFunctions, type SdkDefinition } from './definition';
+import { exportedFunctions, ownEntry, type SdkDefinition } from './definition';
 
 const VERSIONS = '>=8.0.0 <9';
 
@@ -39,7 +39,7 @@ export const cohere: SdkDefinition = {
     return {
       callSite: `cohere.${endpoint.client}.${endpoint.resource}`,
       provider: 'cohere',
-      operation: OPERATION_BY_RESOURCE[endpoint.resource] ?? endpoint.resource,
+      operation: ownEntry(OPERATION_BY_RESOURCE, endpoint.resource) ?? endpoint.resource,
       model: typeof model === 'string' ? model : undefined,
     };
   },

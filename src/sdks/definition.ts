@@ -103,3 +103,8 @@ export function exportedFunctions(...names: string[]): Pick<PatchPoint, 'label' 
     },
   };
 }
+
+/** table[key] for keys that come from a request or a model (a path segment named `constructor` is not a method). */
+export function ownEntry<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}

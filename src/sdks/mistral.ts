@@ -3,7 +3,7 @@ import {
   GEN_AI_OPERATION_EMBEDDINGS,
   GEN_AI_OPERATION_TEXT_COMPLETION,
 } from '../semconv';
-import { prototypeMethod, type SdkDefinition } from './definition';
+import { ownEntry, prototypeMethod, type SdkDefinition } from './definition';
 
 const VERSIONS = '>=2.0.0 <3';
 const METHOD = '_createRequest';
@@ -56,7 +56,7 @@ export const mistral: SdkDefinition = {
     return {
       callSite: `mistral.Mistral.${resource}`,
       provider: 'mistral_ai',
-      operation: OPERATION_BY_RESOURCE[resource] ?? resource,
+      operation: ownEntry(OPERATION_BY_RESOURCE, resource) ?? resource,
       model: leadingModel(conf?.body),
     };
   },

@@ -1,4 +1,4 @@
-import { prototypeMethod, type AnyMethod, type PatchPoint, type SdkDefinition } from './definition';
+import { ownEntry, prototypeMethod, type AnyMethod, type PatchPoint, type SdkDefinition } from './definition';
 
 /**
  * The Stainless-generated SDKs (openai, @anthropic-ai/sdk, groq-sdk) send every model call
@@ -41,11 +41,11 @@ export function stainlessSdk(spec: StainlessSpec): SdkDefinition {
       const clientClass = nearestClientClass(self, spec.clientClasses);
       const segment = resourceOf(args[1], spec.pathPrefix);
       const names = spec.resourceNames;
-      const resource = names && Object.hasOwn(names, segment) ? names[segment] : segment;
+      const resource = (names && ownEntry(names, segment)) ?? segment;
       return {
         callSite: `${spec.callSitePrefix}.${clientClass}.${resource}`,
         provider: spec.provider(clientClass),
-        operation: spec.operations[resource] ?? resource,
+        operation: ownEntry(spec.operations, resource) ?? resource,
         model: requestModel(args[2]),
       };
     },
