@@ -1,7 +1,11 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { diag } from '@opentelemetry/api';
 import { MODES, type MimaGuardConfig, type Mode } from './types';
+import { PACKAGE_NAME } from './version';
+
+const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
 
 export interface ResolvedConfig {
   enabled: boolean;
@@ -13,6 +17,7 @@ export interface ResolvedConfig {
   warnOnce: boolean;
   maxBytes: number;
   backups: number;
+  maxQueuedRecords: number;
   modules: Record<string, unknown>;
 }
 
@@ -26,6 +31,7 @@ const KNOWN_KEYS = [
   'warnOnce',
   'maxBytes',
   'backups',
+  'maxQueuedRecords',
   'modules',
 ] as const;
 
@@ -65,6 +71,7 @@ export function resolveConfig(
     warnOnce: optionalBoolean(config, 'warnOnce') ?? true,
     maxBytes: positiveInteger(config, 'maxBytes') ?? 10 * 1024 * 1024,
     backups: positiveInteger(config, 'backups', 0) ?? 3,
+    maxQueuedRecords: positiveInteger(config, 'maxQueuedRecords') ?? 10_000,
     modules: modulesOption(config.modules),
   };
 }
@@ -96,7 +103,11 @@ function optionalBoolean(config: MimaGuardConfig, key: keyof MimaGuardConfig): b
   throw new TypeError(`Mima guard option ${key} must be true or false; got ${describe(value)}`);
 }
 
-function positiveInteger(config: MimaGuardConfig, key: 'maxBytes' | 'backups', min = 1): number | undefined {
+function positiveInteger(
+  config: MimaGuardConfig,
+  key: 'maxBytes' | 'backups' | 'maxQueuedRecords',
+  min = 1,
+): number | undefined {
   const value = config[key];
   if (value === undefined) return undefined;
   if (typeof value === 'number' && Number.isInteger(value) && value >= min) return value;
@@ -131,13 +142,30 @@ function workspaceId(config: MimaGuardConfig, env: NodeJS.ProcessEnv): string | 
   return workspaceIdFromConfigFile();
 }
 
-/** `mima login` stores {"workspace_id": "..."} in ~/.mima/config.json. A missing or bad file means none. */
+/** Config files already warned about: the guard is reconfigured often, the warning is said once. */
+const warnedConfigFiles = new Set<string>();
+
+/**
+ * `mima-guard login` stores {"workspace_id": "..."} in ~/.mima/config.json. A missing file means
+ * none, silently; an unparsable one means none too, with one diag warning, so a typo is noticed.
+ */
 function workspaceIdFromConfigFile(): string | null {
+  const file = path.join(mimaHome(), 'config.json');
+  let text: string;
   try {
-    const parsed: unknown = JSON.parse(fs.readFileSync(path.join(mimaHome(), 'config.json'), 'utf8'));
-    const id = (parsed as { workspace_id?: unknown }).workspace_id;
-    return typeof id === 'string' && id ? id : null;
+    text = fs.readFileSync(file, 'utf8');
   } catch {
+    return null;
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    const id = (parsed as { workspace_id?: unknown } | null)?.workspace_id;
+    return typeof id === 'string' && id ? id : null;
+  } catch (error) {
+    if (!warnedConfigFiles.has(file)) {
+      warnedConfigFiles.add(file);
+      log.warn(`ignoring ${file}: it is not valid JSON (${(error as Error).message}); no workspace id`);
+    }
     return null;
   }
 }

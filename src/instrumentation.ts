@@ -84,7 +84,11 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     const jsonl =
       previous && previous.config.logFile === this.resolved.logFile
         ? previous.jsonl
-        : new JsonlFileSink(this.resolved.logFile);
+        : new JsonlFileSink(this.resolved.logFile, {
+            maxBytes: this.resolved.maxBytes,
+            backups: this.resolved.backups,
+            maxQueued: this.resolved.maxQueuedRecords,
+          });
     const span = new SpanSink(() => this.tracer);
     // Report mode always writes its JSONL file, as that file is what report mode promises.
     const sinks = new SinkChain([span, jsonl], this.resolved.mode === 'report' ? [jsonl] : []);

@@ -20,6 +20,8 @@ export interface MimaGuardConfig extends InstrumentationConfig {
   maxBytes?: number;
   /** JSONL rotated files kept. Default 3. */
   backups?: number;
+  /** JSONL records kept in memory while the file cannot be written; the overflow is counted. Default 10,000. */
+  maxQueuedRecords?: number;
   /** Manual instrumentation: SDK module objects the module hooks cannot see (bundled apps). */
   modules?: Record<string, unknown>;
 }

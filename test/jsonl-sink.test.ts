@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,8 +23,35 @@ function record(i: number): DetectionRecord {
   };
 }
 
+const RECORD_BYTES = Buffer.byteLength(JSON.stringify(record(10)) + '\n');
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mima-jsonl-'));
 const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+const ids = (file: string) => lines(file).map((l) => (JSON.parse(l) as { id?: string }).id);
+const SINK_MODULE = JSON.stringify(path.join(ROOT, 'build', 'src', 'sinks', 'jsonl-sink.js'));
+
+/** A log path whose parent is a regular file: ENOTDIR, a fault that holds even for root. */
+function unwritableLog(): { file: string; makeWritable: () => void } {
+  const blocker = path.join(tempDir(), 'not-a-dir');
+  fs.writeFileSync(blocker, '');
+  return { file: path.join(blocker, 'log.jsonl'), makeWritable: () => fs.rmSync(blocker) };
+}
+
+/** Runs a child node script that queues five records in `file`, then does `then`. */
+function runChild(file: string, then: string) {
+  return spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const { JsonlFileSink } = require(${SINK_MODULE});
+       const sink = new JsonlFileSink(${JSON.stringify(file)});
+       for (let i = 0; i < 5; i++) sink.write({ id: 'exit-' + i });
+       ${then}`,
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+}
+
+const FIVE = ['exit-0', 'exit-1', 'exit-2', 'exit-3', 'exit-4'];
 
 describe('JSONL file sink', () => {
   it('creates its directory 0700 and its file 0600', async () => {
@@ -34,10 +61,7 @@ describe('JSONL file sink', () => {
     await sink.close();
     assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-    assert.deepEqual(
-      lines(file).map((l) => JSON.parse(l).id),
-      ['id-1'],
-    );
+    assert.deepEqual(ids(file), ['id-1']);
   });
 
   it('does no I/O in write(): the batch lands after the current tick', async () => {
@@ -45,7 +69,7 @@ describe('JSONL file sink', () => {
     const sink = new JsonlFileSink(file);
     for (let i = 0; i < 100; i++) assert.equal(sink.write(record(i)), true);
     assert.equal(fs.existsSync(file), false, 'nothing written synchronously');
-    await sink.flush();
+    assert.equal(await sink.flush(), true);
     assert.equal(lines(file).length, 100);
     await sink.close();
     assert.equal(
@@ -55,47 +79,249 @@ describe('JSONL file sink', () => {
     );
   });
 
-  it('writes what is still queued when the process exits', () => {
-    const file = path.join(tempDir(), 'exit.jsonl');
-    const sinkModule = path.join(ROOT, 'build', 'src', 'sinks', 'jsonl-sink.js');
-    execFileSync(process.execPath, [
-      '-e',
-      `const { JsonlFileSink } = require(${JSON.stringify(sinkModule)});
-       const sink = new JsonlFileSink(${JSON.stringify(file)});
-       for (let i = 0; i < 5; i++) sink.write({ id: 'exit-' + i });
-       process.exit(0);`,
-    ]);
-    assert.deepEqual(
-      lines(file).map((l) => JSON.parse(l).id),
-      ['exit-0', 'exit-1', 'exit-2', 'exit-3', 'exit-4'],
-    );
-  });
-
   it('logs an unwritable file through diag once, keeps the records and writes them once it can', async () => {
-    const dir = tempDir();
-    const blocker = path.join(dir, 'not-a-dir');
-    fs.writeFileSync(blocker, '');
+    const { file, makeWritable } = unwritableLog();
     await captureDiag(async (messages) => {
-      const file = path.join(blocker, 'log.jsonl');
       const sink = new JsonlFileSink(file);
       sink.write(record(1));
-      await sink.flush();
+      assert.equal(await sink.flush(), false, 'flush says the lines are still queued');
       sink.write(record(2));
-      await sink.flush();
+      assert.equal(await sink.flush(), false);
       assert.equal(
         messages.filter((m) => m.includes('cannot write')).length,
         1,
         'one error, not one per batch',
       );
       assert.match(messages[0], /not-a-dir\/log\.jsonl/);
-      fs.rmSync(blocker);
+      makeWritable();
       await sink.close();
-      assert.deepEqual(
-        lines(file).map((l) => JSON.parse(l).id),
-        ['id-1', 'id-2'],
-        'nothing was lost',
-      );
+      assert.deepEqual(ids(file), ['id-1', 'id-2'], 'nothing was lost');
       assert.ok(messages.some((m) => m.includes('writable again')));
+    });
+  });
+
+  it('never throws into the caller and logs one error for thousands of records while the log is unwritable', async () => {
+    const { file, makeWritable } = unwritableLog();
+    const messages = await captureDiag(async () => {
+      const sink = new JsonlFileSink(file);
+      for (let i = 0; i < 5_000; i++) {
+        assert.equal(sink.write(record(i)), true);
+        if (i % 500 === 0) assert.equal(await sink.flush(), false);
+      }
+      makeWritable();
+      assert.equal(await sink.flush(), true);
+      await sink.close();
+    });
+    assert.equal(messages.filter((m) => m.includes('cannot write')).length, 1);
+    const found = ids(file);
+    assert.equal(found.length, 5_000);
+    assert.equal(new Set(found).size, 5_000, 'each record once');
+  });
+
+  it('retries on its own timer, without another write or flush', async () => {
+    const { file, makeWritable } = unwritableLog();
+    await captureDiag(async () => {
+      const sink = new JsonlFileSink(file);
+      sink.write(record(1));
+      assert.equal(await sink.flush(), false);
+      makeWritable();
+      const deadline = Date.now() + 5_000;
+      while (!fs.existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(ids(file), ['id-1']);
+      await sink.close();
+    });
+  });
+
+  it('keeps at most maxQueued records while failing and writes a dropped line with the overflow count', async () => {
+    const { file, makeWritable } = unwritableLog();
+    const messages = await captureDiag(async () => {
+      const sink = new JsonlFileSink(file, { maxQueued: 3 });
+      for (let i = 0; i < 5; i++) sink.write(record(i));
+      assert.equal(await sink.flush(), false);
+      makeWritable();
+      assert.equal(await sink.flush(), true);
+      await sink.close();
+    });
+    const written = lines(file).map((l) => JSON.parse(l) as { id?: string; type?: string; count?: number });
+    assert.deepEqual(
+      written.slice(0, 3).map((r) => r.id),
+      ['id-0', 'id-1', 'id-2'],
+    );
+    assert.equal(written.length, 4);
+    assert.equal(written[3].type, 'dropped');
+    assert.equal(written[3].count, 2);
+    assert.equal(messages.filter((m) => m.includes('further ones are counted')).length, 1);
+  });
+
+  it('refuses a log path that is a symlink: the target is not written and the records are kept', async () => {
+    const dir = tempDir();
+    const target = path.join(dir, 'elsewhere');
+    fs.writeFileSync(target, '');
+    const file = path.join(dir, 'log.jsonl');
+    fs.symlinkSync(target, file);
+    const messages = await captureDiag(async () => {
+      const sink = new JsonlFileSink(file);
+      sink.write(record(1));
+      assert.equal(await sink.flush(), false);
+      sink.write(record(2));
+      assert.equal(await sink.flush(), false);
+      assert.equal(fs.readFileSync(target, 'utf8'), '', 'the symlink was not followed');
+      fs.unlinkSync(file);
+      assert.equal(await sink.flush(), true);
+      await sink.close();
+    });
+    assert.equal(messages.filter((m) => m.includes('refusing')).length, 1);
+    assert.equal(fs.lstatSync(file).isFile(), true);
+    assert.deepEqual(ids(file), ['id-1', 'id-2']);
+  });
+
+  it('refuses a log path that is not a regular file (a character device)', async () => {
+    const messages = await captureDiag(async () => {
+      const sink = new JsonlFileSink('/dev/null');
+      sink.write(record(1));
+      assert.equal(await sink.flush(), false);
+      // Leaves the refused sink behind with its unref'd retry timer; it never writes anywhere.
+    });
+    assert.equal(messages.filter((m) => m.includes('refusing')).length, 1);
+  });
+
+  describe('rotation', () => {
+    it('rotates at maxBytes into file.1 (newest) … file.<backups> (oldest) and removes older ones', async () => {
+      const file = path.join(tempDir(), 'log.jsonl');
+      const maxBytes = RECORD_BYTES * 4;
+      const sink = new JsonlFileSink(file, { maxBytes, backups: 2 });
+      for (let i = 0; i < 20; i++) {
+        sink.write(record(i));
+        await sink.flush();
+      }
+      await sink.close();
+      assert.deepEqual(ids(file), ['id-16', 'id-17', 'id-18', 'id-19']);
+      assert.deepEqual(ids(`${file}.1`), ['id-12', 'id-13', 'id-14', 'id-15']);
+      assert.deepEqual(ids(`${file}.2`), ['id-8', 'id-9', 'id-10', 'id-11']);
+      assert.equal(fs.existsSync(`${file}.3`), false);
+      for (const f of [file, `${file}.1`, `${file}.2`]) {
+        assert.ok(fs.statSync(f).size <= maxBytes);
+        assert.equal(fs.statSync(f).mode & 0o777, 0o600);
+      }
+      assert.equal(fs.existsSync(`${file}.lock`), false, 'the lock is released');
+    });
+
+    it('follows a rotation done by another process: the next batch goes to the new file', async () => {
+      const file = path.join(tempDir(), 'log.jsonl');
+      const sink = new JsonlFileSink(file);
+      sink.write(record(1));
+      await sink.flush();
+      fs.renameSync(file, `${file}.1`);
+      sink.write(record(2));
+      await sink.flush();
+      await sink.close();
+      assert.deepEqual(ids(`${file}.1`), ['id-1']);
+      assert.deepEqual(ids(file), ['id-2']);
+    });
+
+    it('takes over a lock left by a dead process', async () => {
+      const file = path.join(tempDir(), 'log.jsonl');
+      const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+      fs.writeFileSync(`${file}.lock`, `${deadPid}\n`);
+      const sink = new JsonlFileSink(file, { maxBytes: RECORD_BYTES, backups: 1 });
+      for (let i = 0; i < 2; i++) {
+        sink.write(record(i));
+        await sink.flush();
+      }
+      await sink.close();
+      assert.deepEqual(ids(`${file}.1`), ['id-0'], 'rotated despite the leftover lock');
+      assert.deepEqual(ids(file), ['id-1']);
+      assert.equal(fs.existsSync(`${file}.lock`), false);
+    });
+
+    it('waits for a live lock holder, then writes without rotating rather than lose the line', async () => {
+      const file = path.join(tempDir(), 'log.jsonl');
+      fs.writeFileSync(`${file}.lock`, `${process.pid}\n`);
+      const sink = new JsonlFileSink(file, { maxBytes: RECORD_BYTES, backups: 1 });
+      for (let i = 0; i < 2; i++) {
+        sink.write(record(i));
+        await sink.flush();
+      }
+      await sink.close();
+      assert.deepEqual(ids(file), ['id-0', 'id-1']);
+      assert.equal(fs.existsSync(`${file}.1`), false);
+      assert.equal(
+        fs.readFileSync(`${file}.lock`, 'utf8'),
+        `${process.pid}\n`,
+        "another holder's lock is left alone",
+      );
+    });
+  });
+
+  describe('at process exit', () => {
+    it('writes what is still queued when the event loop empties', () => {
+      const file = path.join(tempDir(), 'exit.jsonl');
+      const child = runChild(file, '');
+      assert.equal(child.status, 0, child.stderr);
+      assert.deepEqual(ids(file), FIVE);
+    });
+
+    it('writes what is still queued on process.exit()', () => {
+      const file = path.join(tempDir(), 'exit.jsonl');
+      const child = runChild(file, 'process.exit(0);');
+      assert.equal(child.status, 0, child.stderr);
+      assert.deepEqual(ids(file), FIVE);
+    });
+
+    it('writes what is still queued when an uncaught exception ends the process', () => {
+      const file = path.join(tempDir(), 'exit.jsonl');
+      const child = runChild(file, "throw new Error('app crash');");
+      assert.equal(child.status, 1);
+      assert.match(child.stderr, /app crash/);
+      assert.deepEqual(ids(file), FIVE);
+    });
+
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      it(`writes what is queued on ${signal} and still dies by the signal when the app has no listener`, () => {
+        const file = path.join(tempDir(), 'exit.jsonl');
+        const child = runChild(file, `process.kill(process.pid, '${signal}'); setTimeout(() => {}, 10_000);`);
+        assert.equal(child.signal, signal);
+        assert.deepEqual(ids(file), FIVE);
+      });
+    }
+
+    it("only flushes on SIGINT when the app has its own listener: the app's listener decides", () => {
+      const file = path.join(tempDir(), 'exit.jsonl');
+      const child = runChild(
+        file,
+        `const keepAlive = setTimeout(() => {}, 10_000);
+         process.on('SIGINT', () => {
+           const written = require('fs').readFileSync(${JSON.stringify(file)}, 'utf8').split('\\n').filter(Boolean).length;
+           setTimeout(() => { console.log('app still running, ' + written + ' lines'); clearTimeout(keepAlive); }, 50);
+         });
+         process.kill(process.pid, 'SIGINT');`,
+      );
+      assert.equal(child.signal, null);
+      assert.equal(child.status, 0);
+      assert.match(child.stdout, /app still running, 5 lines/);
+      assert.deepEqual(ids(file), FIVE);
+    });
+
+    it('is flushed by disableGuard() before it resolves', () => {
+      const file = path.join(tempDir(), 'guard.jsonl');
+      const index = JSON.stringify(path.join(ROOT, 'build', 'src', 'index.js'));
+      const guard = JSON.stringify(path.join(ROOT, 'build', 'src', 'guard.js'));
+      const out = execFileSync(
+        process.execPath,
+        [
+          '-e',
+          `const { enableGuard, disableGuard } = require(${index});
+           const { activeGuard } = require(${guard});
+           enableGuard({ mode: 'report', logFile: ${JSON.stringify(file)} });
+           for (let i = 0; i < 3; i++) activeGuard().check({ callSite: 'openai.OpenAI.chat', provider: 'openai', operation: 'chat' });
+           disableGuard().then(() => {
+             console.log(require('fs').readFileSync(${JSON.stringify(file)}, 'utf8').split('\\n').filter(Boolean).length);
+             process.exit(0);
+           });`,
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      assert.equal(out.trim(), '3');
     });
   });
 });

@@ -1,69 +1,135 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { PACKAGE_NAME } from '../version';
 import type { DetectionRecord } from '../types';
+import { flushAtExit, stopFlushingAtExit } from './exit-flush';
+import { appendWhole, appendWholeSync, LogFile, NotRegularFileError } from './log-file';
 import type { RecordSink } from './sink';
 
 const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
 
-/** Lines kept in memory while the file cannot be written, before the oldest are dropped (and counted). */
-const MAX_PENDING_LINES = 100_000;
+export interface JsonlFileSinkOptions {
+  /** Rotate before a batch would take the file past this many bytes. Default 10 MB. */
+  maxBytes?: number;
+  /** Rotated files kept: `file.1` (newest) … `file.<backups>` (oldest). Default 3. */
+  backups?: number;
+  /** Lines kept in memory while the file cannot be written; the overflow is counted. Default 10,000. */
+  maxQueued?: number;
+}
 
 /**
- * Appends one JSON line per record. write() only queues; a setImmediate batch writes the
- * queue asynchronously, so no I/O runs on the AI call's path. The directory is created 0700
- * and the file 0600. What is still queued at process exit is written synchronously.
+ * A batch never exceeds this, nor a quarter of maxBytes: concurrent writers may each append one
+ * batch past a size check, so smaller batches keep the files closer to maxBytes.
+ */
+const MAX_BATCH_BYTES = 1024 * 1024;
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 30_000;
+const ROTATION_WAIT_MS = 5;
+const ROTATION_WAIT_ATTEMPTS = 100;
+
+type Fault = 'write' | 'refused' | 'overflow';
+
+/**
+ * Appends one JSON line per record. write() only queues; a setImmediate batch appends the queue
+ * with one write of whole lines on an O_APPEND descriptor, so no I/O runs on the AI call's path
+ * and concurrent writers (processes, worker threads) never interleave inside a line. A failed
+ * batch stays queued (bounded by maxQueued) and is retried on an unref'd timer with backoff; each
+ * kind of fault is logged once through diag. Process exit and SIGINT/SIGTERM write what is left
+ * synchronously (exit-flush.ts). Rotation and the private-file rules are in log-file.ts.
  */
 export class JsonlFileSink implements RecordSink {
   readonly name = 'jsonl';
+  private readonly logFile: LogFile;
+  private readonly maxBytes: number;
+  private readonly backups: number;
+  private readonly maxQueued: number;
   private queue: string[] = [];
   /** Lines handed to the current async write; rewritten at exit if that write never finished. */
   private inFlight: string[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
-  private writing: Promise<void> = Promise.resolve();
-  /** Kept open between batches: one write per batch instead of open, append and close. */
-  private handle: fs.promises.FileHandle | undefined;
-  private closed = false;
+  /** Lines ever queued / ever written, in order: flush() waits for the count at its call. */
+  private queuedCount = 0;
+  private writtenCount = 0;
+  /** Records refused since the last successful write because the queue was full. */
   private dropped = 0;
-  private failing = false;
-  private readonly onExit = () => this.flushSync();
+  private scheduled: NodeJS.Immediate | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = FIRST_RETRY_MS;
+  private writing: Promise<boolean> = Promise.resolve(true);
+  private closed = false;
+  private readonly faults = new Set<Fault>();
 
-  constructor(readonly file: string) {
-    process.on('exit', this.onExit);
+  constructor(
+    readonly file: string,
+    options: JsonlFileSinkOptions = {},
+  ) {
+    this.maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
+    this.backups = options.backups ?? 3;
+    this.maxQueued = options.maxQueued ?? 10_000;
+    this.logFile = new LogFile(file, this.maxBytes, this.backups);
+    flushAtExit(this);
   }
 
   write(record: DetectionRecord): boolean {
     if (this.closed) return false;
-    this.queue.push(JSON.stringify(record) + '\n');
-    if (this.queue.length > MAX_PENDING_LINES) {
-      this.queue.shift();
+    if (this.queue.length + this.inFlight.length >= this.maxQueued) {
       this.dropped++;
+      this.reportOnce('overflow', () =>
+        log.warn(
+          `JSONL report ${this.file}: ${this.maxQueued} records are waiting; further ones are counted`,
+        ),
+      );
+      return true;
     }
-    this.schedule();
+    this.queue.push(JSON.stringify(record) + '\n');
+    this.queuedCount++;
+    // While the file is failing, the retry timer writes; a write per call would only fail again.
+    if (!this.retryTimer) this.schedule();
     return true;
   }
 
-  flush(): Promise<void> {
+  /**
+   * Resolves once every line queued before the call is handed to the OS: true, or false when a
+   * write failed and lines remain queued (they are retried).
+   */
+  flush(): Promise<boolean> {
     if (this.scheduled) {
       clearImmediate(this.scheduled);
       this.scheduled = undefined;
     }
-    this.writing = this.writing.then(() => this.writeBatch());
-    return this.writing;
+    const target = this.queuedCount;
+    const done = this.writing.then(() => this.drain(target));
+    this.writing = done.catch(() => false);
+    return done;
   }
 
   async close(): Promise<void> {
-    await this.flush();
     this.closed = true;
-    process.removeListener('exit', this.onExit);
-    await this.closeHandle();
+    await this.flush();
   }
 
-  private async closeHandle(): Promise<void> {
-    const handle = this.handle;
-    this.handle = undefined;
-    await handle?.close().catch(() => undefined);
+  /** Synchronous write of everything left: process exit, signals. */
+  flushSync(): void {
+    if (this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
+    // An async write still in flight keeps its descriptor; this one uses its own.
+    const logFile = this.inFlight.length ? new LogFile(this.file, this.maxBytes, this.backups) : this.logFile;
+    this.queue = this.inFlight.concat(this.queue);
+    this.inFlight = [];
+    try {
+      while (this.queue.length || this.dropped) {
+        const { lines, data, dropped } = this.nextBatch();
+        // No waiting at exit: past a busy lock the line lands in the file being rotated, not lost.
+        appendWholeSync(logFile.prepare(data.length) ?? logFile.descriptor(), data);
+        this.queue.splice(0, lines);
+        this.written(lines, dropped);
+      }
+    } catch (error) {
+      this.failed(error);
+    } finally {
+      if (logFile !== this.logFile) logFile.close();
+    }
+    this.releaseIfDone();
   }
 
   private schedule(): void {
@@ -75,57 +141,114 @@ export class JsonlFileSink implements RecordSink {
     }).unref();
   }
 
-  private async writeBatch(): Promise<void> {
-    if (this.queue.length === 0) return;
-    this.inFlight = this.queue;
-    this.queue = [];
+  private async drain(target: number): Promise<boolean> {
+    while (this.writtenCount < target || this.dropped > 0) {
+      if (this.queue.length === 0 && this.dropped === 0) break;
+      if (!(await this.writeBatch())) return false;
+    }
+    this.releaseIfDone();
+    return true;
+  }
+
+  private async writeBatch(): Promise<boolean> {
+    const { lines, data, dropped } = this.nextBatch();
+    this.inFlight = this.queue.splice(0, lines);
     try {
-      if (!this.handle) {
-        await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-        this.handle = await fs.promises.open(this.file, 'a', 0o600);
-      }
-      await this.handle.write(this.inFlight.join(''));
+      await appendWhole(await this.descriptorFor(data.length), data);
       this.inFlight = [];
-      this.reportRecovery();
+      this.written(lines, dropped);
+      return true;
     } catch (error) {
-      // Keep the lines for the next batch, and reopen then; the host application never sees the failure.
+      // Keep the lines, in order, for the retry; the host application never sees the failure.
       this.queue = this.inFlight.concat(this.queue);
       this.inFlight = [];
-      await this.closeHandle();
-      this.reportFailure(error);
+      this.logFile.close();
+      this.failed(error);
+      return false;
     }
   }
 
-  /** Last-chance write at process exit, when only synchronous I/O runs. */
-  flushSync(): void {
-    const lines = this.inFlight.concat(this.queue);
-    if (lines.length === 0) return;
-    try {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-      fs.appendFileSync(this.file, lines.join(''), { mode: 0o600 });
-      this.inFlight = [];
-      this.queue = [];
-    } catch (error) {
-      this.reportFailure(error);
+  /** Waits out another writer's rotation (a few renames) for a while, then writes anyway. */
+  private async descriptorFor(bytes: number): Promise<number> {
+    for (let attempt = 0; attempt < ROTATION_WAIT_ATTEMPTS; attempt++) {
+      const fd = this.logFile.prepare(bytes);
+      if (fd !== undefined) return fd;
+      await new Promise((resolve) => setTimeout(resolve, ROTATION_WAIT_MS).unref());
     }
+    return this.logFile.descriptor();
   }
 
-  private reportFailure(error: unknown): void {
-    if (this.failing) return;
-    this.failing = true;
-    log.error(
-      `cannot write the guard's JSONL report ${this.file}; records are kept in memory and retried`,
-      error,
-    );
+  /** The next batch: whole lines up to the batch limit (at least one), then the dropped count if any. */
+  private nextBatch(): { lines: number; data: Buffer; dropped: number } {
+    const limit = Math.min(Math.ceil(this.maxBytes / 4), MAX_BATCH_BYTES);
+    let lines = 0;
+    let bytes = 0;
+    while (lines < this.queue.length) {
+      const size = Buffer.byteLength(this.queue[lines]);
+      if (lines > 0 && bytes + size > limit) break;
+      bytes += size;
+      lines++;
+    }
+    const dropped = this.dropped;
+    let text = this.queue.slice(0, lines).join('');
+    if (dropped)
+      text += JSON.stringify({ type: 'dropped', count: dropped, ts: new Date().toISOString() }) + '\n';
+    return { lines, data: Buffer.from(text), dropped };
   }
 
-  private reportRecovery(): void {
-    if (!this.failing && this.dropped === 0) return;
-    log.warn(
-      `JSONL report ${this.file} is writable again` +
-        (this.dropped ? `; ${this.dropped} oldest records were dropped while it was not` : ''),
-    );
-    this.failing = false;
-    this.dropped = 0;
+  private written(lines: number, dropped: number): void {
+    this.writtenCount += lines;
+    this.dropped -= dropped;
+    this.retryDelay = FIRST_RETRY_MS;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    const wasFailing = this.faults.has('write') || this.faults.has('refused');
+    this.faults.clear();
+    if (wasFailing) log.warn(`JSONL report ${this.file} is writable again`);
+  }
+
+  private failed(error: unknown): void {
+    const refused = error instanceof NotRegularFileError || (error as NodeJS.ErrnoException).code === 'ELOOP';
+    if (refused) {
+      this.reportOnce('refused', () =>
+        log.error(
+          `refusing to write the guard's JSONL report ${this.file}: it is a symlink or not a regular file; records are kept in memory and retried`,
+          error,
+        ),
+      );
+    } else {
+      this.reportOnce('write', () =>
+        log.error(
+          `cannot write the guard's JSONL report ${this.file}; records are kept in memory and retried`,
+          error,
+        ),
+      );
+    }
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(delay * 2, MAX_RETRY_MS);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flush();
+    }, delay).unref();
+  }
+
+  private reportOnce(fault: Fault, report: () => void): void {
+    if (this.faults.has(fault)) return;
+    this.faults.add(fault);
+    report();
+  }
+
+  /** A closed sink with nothing left stops its timers, exit hook and descriptor. */
+  private releaseIfDone(): void {
+    if (!this.closed || this.queue.length || this.inFlight.length || this.dropped) return;
+    stopFlushingAtExit(this);
+    this.logFile.close();
   }
 }
