@@ -1,0 +1,80 @@
+import { parseCommandArgs } from './args';
+import { print, printError, type Command } from './command';
+import { daemonLogFile, daemonSocket } from './paths';
+
+/** The contract of src/daemon/server.ts (startDaemon), declared here so that it loads only when used. */
+interface DaemonHandle {
+  socketPath: string;
+  close(): Promise<void>;
+}
+interface DaemonServer {
+  startDaemon(options: {
+    socketPath: string;
+    logFile: string;
+    maxBytes?: number;
+    backups?: number;
+    otlpEndpoint?: string;
+  }): Promise<DaemonHandle>;
+}
+
+const USAGE = `Usage: mima-guard daemon [--socket P] [--log-file P] [--otlp-endpoint URL]
+
+Runs the local daemon that guards in other processes send their records to. It writes
+each batch to its JSONL log (rotated like the guard's) before acknowledging it.
+SIGTERM or SIGINT drains what it holds, then exits 0.
+
+Options:
+  --socket P            Unix socket to listen on. Default: MIMA_DAEMON_SOCKET or ~/.mima/daemon.sock
+  --log-file P          JSONL log to write. Default: MIMA_DAEMON_LOG_FILE or ~/.mima/daemon_log.jsonl
+  --otlp-endpoint URL   also export records over OTLP/HTTP. Default: OTEL_EXPORTER_OTLP_ENDPOINT
+  -h, --help            show this help`;
+
+export const daemonCommand: Command = {
+  name: 'daemon',
+  summary: 'run the local daemon that receives records over a Unix socket',
+  usage: USAGE,
+  async run(args) {
+    const values = parseCommandArgs('daemon', args, {
+      socket: { type: 'string' },
+      'log-file': { type: 'string' },
+      'otlp-endpoint': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      print(USAGE);
+      return 0;
+    }
+    const logFile = values['log-file'] ?? daemonLogFile();
+    const otlpEndpoint = values['otlp-endpoint'] ?? (process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined);
+    // Loaded here, not at the top: report and login never pay for the server's dependencies.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startDaemon } = require('../daemon/server') as DaemonServer;
+    const handle = await startDaemon({ socketPath: values.socket ?? daemonSocket(), logFile, otlpEndpoint });
+    const exporting = otlpEndpoint ? `, exporting to ${otlpEndpoint}` : '';
+    print(`mima-guard daemon listening on ${handle.socketPath}, writing ${logFile}${exporting}`);
+    return untilStopped(handle);
+  },
+};
+
+/** Resolves with the exit status once a signal's drain ends; a second signal stops without draining. */
+function untilStopped(handle: DaemonHandle): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        printError(`mima-guard daemon: second ${signal}, exiting without draining`);
+        process.exit(1);
+      }
+      stopping = true;
+      handle.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          printError(`mima-guard daemon: closing failed: ${error instanceof Error ? error.message : error}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

@@ -1,0 +1,65 @@
+import type { LogContents } from './log-reader';
+
+/** Unattested calls made at one call site from one code location. */
+export interface CallGroup {
+  call_site: string;
+  code_location: string;
+  count: number;
+  blocked: number;
+  first_seen: string;
+  last_seen: string;
+}
+
+export interface ReportSummary {
+  files: string[];
+  since: string | null;
+  unattested: number;
+  groups: CallGroup[];
+  /** Records lost before they reached a log, per its dropped markers. */
+  dropped: number;
+  duplicates: number;
+  malformed: number;
+}
+
+export function summarise(log: LogContents, since: Date | null): ReportSummary {
+  const after = (ts: string | null) => !since || ts === null || Date.parse(ts) >= since.getTime();
+  const groups = new Map<string, CallGroup>();
+  let unattested = 0;
+  for (const record of log.records) {
+    if (record.attested !== false || !after(record.ts)) continue;
+    unattested++;
+    const location = record.code_file ? `${record.code_file}:${record.code_line ?? '?'}` : '(unknown)';
+    const key = `${record.call_site}\n${location}`;
+    const group = groups.get(key) ?? newGroup(record.call_site, location, record.ts);
+    group.count++;
+    if (record.blocked) group.blocked++;
+    if (Date.parse(record.ts) < Date.parse(group.first_seen)) group.first_seen = record.ts;
+    if (Date.parse(record.ts) > Date.parse(group.last_seen)) group.last_seen = record.ts;
+    groups.set(key, group);
+  }
+  return {
+    files: log.files,
+    since: since ? since.toISOString() : null,
+    unattested,
+    groups: [...groups.values()].sort(
+      (a, b) =>
+        b.count - a.count ||
+        a.call_site.localeCompare(b.call_site) ||
+        a.code_location.localeCompare(b.code_location),
+    ),
+    dropped: log.dropped.filter((marker) => after(marker.ts)).reduce((sum, marker) => sum + marker.count, 0),
+    duplicates: log.duplicates,
+    malformed: log.malformed,
+  };
+}
+
+function newGroup(callSite: string, location: string, ts: string): CallGroup {
+  return {
+    call_site: callSite,
+    code_location: location,
+    count: 0,
+    blocked: 0,
+    first_seen: ts,
+    last_seen: ts,
+  };
+}

@@ -1,0 +1,52 @@
+import * as path from 'node:path';
+import { parseCommandArgs } from './args';
+import { print, type Command } from './command';
+import { readLogs } from './log-reader';
+import { daemonLogFile, guardLogFile } from './paths';
+import { summarise } from './report-summary';
+import { formatReport } from './report-table';
+import { parseSince } from './since';
+
+const USAGE = `Usage: mima-guard report [--file P]... [--since T] [--json] [--fail-on-unattested]
+
+Lists the AI SDK calls made outside attest(), grouped by call site and code location.
+Reads each log with its rotated backups (P.N … P.1, then P) and counts a record once
+however many times it was written (by id).
+
+Options:
+  --file P              a JSONL log to read; repeat for several. Default: the guard's log
+                        (MIMA_GUARD_LOG_FILE or ~/.mima/guard_log.jsonl) and the daemon's
+                        (MIMA_DAEMON_LOG_FILE or ~/.mima/daemon_log.jsonl)
+  --since T             only calls at or after T: a duration back from now (30m, 24h, 7d, 2w)
+                        or an ISO date or date-time (2026-11-01, 2026-11-01T09:00:00Z)
+  --json                print one JSON object, for CI
+  --fail-on-unattested  exit 1 when any unattested call (or dropped record) is found
+  -h, --help            show this help
+
+Exit status: 0 done, 1 unattested calls found with --fail-on-unattested, 2 usage error.`;
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'list the unattested calls in the guard and daemon logs',
+  usage: USAGE,
+  async run(args) {
+    const values = parseCommandArgs('report', args, {
+      file: { type: 'string', multiple: true },
+      since: { type: 'string' },
+      json: { type: 'boolean' },
+      'fail-on-unattested': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      print(USAGE);
+      return 0;
+    }
+    const since = values.since === undefined ? null : parseSince(values.since);
+    const files = values.file?.map((file) => path.resolve(file)) ?? [guardLogFile(), daemonLogFile()];
+    const summary = summarise(readLogs(files), since);
+    print(values.json ? JSON.stringify(summary, null, 2) : formatReport(summary));
+    // A dropped record was an unattested call too: losing it must not turn CI green.
+    const found = summary.unattested > 0 || summary.dropped > 0;
+    return values['fail-on-unattested'] && found ? 1 : 0;
+  },
+};
