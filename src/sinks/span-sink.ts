@@ -49,16 +49,24 @@ export class SpanSink implements RecordSink {
 
 function spanAttributes(record: DetectionRecord, call: CallDescription): Attributes {
   const attributes: Attributes = {
+    ...recordSpanAttributes(record),
+    [ATTR_GEN_AI_PROVIDER_NAME]: call.provider,
+    [ATTR_GEN_AI_OPERATION_NAME]: call.operation,
+  };
+  if (call.model !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = call.model;
+  return attributes;
+}
+
+/** The attributes a record alone gives (the daemon has records, not the call's description). */
+export function recordSpanAttributes(record: DetectionRecord): Attributes {
+  const attributes: Attributes = {
     [ATTR_MIMA_CALL_SITE]: record.call_site,
     [ATTR_MIMA_ATTESTED]: false,
     [ATTR_MIMA_MODE]: record.mode,
     [ATTR_MIMA_BLOCKED]: record.blocked,
     [ATTR_MIMA_RECORD_ID]: record.id,
-    [ATTR_GEN_AI_PROVIDER_NAME]: call.provider,
-    [ATTR_GEN_AI_OPERATION_NAME]: call.operation,
   };
   if (record.workspace_id !== null) attributes[ATTR_MIMA_WORKSPACE_ID] = record.workspace_id;
-  if (call.model !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = call.model;
   if (record.code_file !== null) attributes[ATTR_CODE_FILE_PATH] = record.code_file;
   if (record.code_line !== null) attributes[ATTR_CODE_LINE_NUMBER] = record.code_line;
   return attributes;

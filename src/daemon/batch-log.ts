@@ -1,0 +1,45 @@
+import { JsonlFileSink } from '../sinks/jsonl-sink';
+import type { DetectionRecord } from '../types';
+
+/** Records the daemon holds unwritten at most; past it a batch waits for the file, or is refused. */
+const MAX_UNWRITTEN_RECORDS = 10_000;
+
+/**
+ * The daemon's log: a JsonlFileSink whose flush result decides each ack. The sink counts (and does
+ * not keep) records past its maxQueued, which would make an ack a lie, so the daemon keeps its own
+ * upper bound of unwritten records and never lets the sink's queue reach that limit.
+ */
+export class BatchLog {
+  private readonly sink: JsonlFileSink;
+  private queued = 0;
+  private written = 0;
+
+  constructor(file: string, options: { maxBytes?: number; backups?: number }) {
+    this.sink = new JsonlFileSink(file, { ...options, maxQueued: MAX_UNWRITTEN_RECORDS });
+  }
+
+  /** True once every record is written; false when the file failed (the client keeps the batch). */
+  async append(records: readonly DetectionRecord[]): Promise<boolean> {
+    if (records.length > MAX_UNWRITTEN_RECORDS) return false;
+    while (this.queued - this.written + records.length > MAX_UNWRITTEN_RECORDS) {
+      if (!(await this.flush())) return false;
+    }
+    for (const record of records) {
+      if (!this.sink.write(record)) return false;
+      this.queued++;
+    }
+    return this.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.sink.close();
+  }
+
+  private async flush(): Promise<boolean> {
+    const target = this.queued;
+    // The sink's older flush() resolved to undefined on success.
+    const ok = (await this.sink.flush()) !== false;
+    if (ok) this.written = Math.max(this.written, target);
+    return ok;
+  }
+}

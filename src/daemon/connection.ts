@@ -1,0 +1,125 @@
+import type * as net from 'node:net';
+import { diag } from '@opentelemetry/api';
+import { PACKAGE_NAME } from '../version';
+import { LineReader, type LineEvent } from './line-reader';
+import {
+  encodeReply,
+  MAX_LINE_BYTES,
+  PROTOCOL_VERSION,
+  type DaemonReply,
+  type RecordsMessage,
+} from './protocol';
+import { validateMessage } from './validate';
+
+const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
+
+/** Lines waiting for their turn before the connection stops reading (memory stays bounded). */
+const MAX_PENDING_LINES = 32;
+/** Replies the client leaves unread past this mean it is not reading: the connection is dropped. */
+const MAX_UNREAD_REPLY_BYTES = 1024 * 1024;
+/** How long close() waits for a client to hang up after its last reply. */
+const HANG_UP_WAIT_MS = 1000;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export interface ConnectionHooks {
+  /** Writes the batch; true once it is durable. */
+  accept(message: RecordsMessage): Promise<boolean>;
+  accepted(): void;
+  rejected(): void;
+}
+
+/**
+ * One client. Lines are handled one at a time, in order, so replies come in the order of the
+ * lines; whatever a line holds, the worst outcome is an error reply for it.
+ */
+export class Connection {
+  readonly closed: Promise<void>;
+  private readonly reader: LineReader;
+  private work: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private draining = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.reader = new LineReader(MAX_LINE_BYTES, (event) => this.enqueue(event));
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    // The client may half-close after its last batch and still wait for the acks.
+    socket.on('end', () => {
+      this.reader.end();
+      void this.settled().then(() => socket.end());
+    });
+    socket.on('error', (error) => log.debug('daemon client connection failed', error));
+    socket.once('close', () => {
+      // Disconnected inside a line: nobody is left to tell, but it is counted.
+      if (this.reader.hasPartialLine) hooks.rejected();
+    });
+  }
+
+  /** Stops reading, answers every line already received, then hangs up. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    this.socket.pause();
+    await this.settled();
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), HANG_UP_WAIT_MS);
+    await this.closed;
+    clearTimeout(timer);
+  }
+
+  private async settled(): Promise<void> {
+    while (this.pending > 0) await this.work;
+  }
+
+  private enqueue(event: LineEvent): void {
+    this.pending++;
+    if (this.pending >= MAX_PENDING_LINES) this.socket.pause();
+    this.work = this.work
+      .then(() => this.handle(event))
+      .catch((error: unknown) => log.error('daemon failed to handle a line', error))
+      .finally(() => {
+        this.pending--;
+        if (this.pending < MAX_PENDING_LINES / 2 && !this.draining) this.socket.resume();
+      });
+  }
+
+  private async handle(event: LineEvent): Promise<void> {
+    if (event.kind === 'too-long') return this.reject(`line longer than ${MAX_LINE_BYTES} bytes`);
+    if (event.kind === 'unterminated') return this.reject('connection ended inside a line');
+    // An empty line carries nothing; it is neither accepted nor rejected.
+    if (event.line.length === 0) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(utf8.decode(event.line));
+    } catch {
+      return this.reject('line is not UTF-8 JSON');
+    }
+    const validation = validateMessage(value);
+    if (!validation.ok) return this.reject(validation.reason, validation.seq);
+    const { seq } = validation.message;
+    if (await this.hooks.accept(validation.message)) {
+      this.hooks.accepted();
+      this.reply({ v: PROTOCOL_VERSION, type: 'ack', seq });
+    } else {
+      this.reject('the daemon could not write the batch to its log', seq);
+    }
+  }
+
+  private reject(reason: string, seq?: number): void {
+    this.hooks.rejected();
+    this.reply({ v: PROTOCOL_VERSION, type: 'error', ...(seq === undefined ? {} : { seq }), reason });
+  }
+
+  private reply(reply: DaemonReply): void {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    if (this.socket.writableLength > MAX_UNREAD_REPLY_BYTES) {
+      log.warn('daemon client does not read its replies; dropping the connection');
+      this.socket.destroy();
+      return;
+    }
+    this.socket.write(encodeReply(reply));
+  }
+}

@@ -1,0 +1,60 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SPAN_NAME_AI_CALL } from '../semconv';
+import { recordSpanAttributes } from '../sinks/span-sink';
+import type { DetectionRecord } from '../types';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
+
+const TRACES_PATH = 'v1/traces';
+
+/**
+ * Sends accepted records on as `mima.ai_call` spans over OTLP/HTTP (JSON), through a
+ * BatchSpanProcessor. Best effort by design: the daemon's log is the durable copy, and an
+ * unreachable collector only costs spans (the exporter reports it through diag).
+ * It has its own TracerProvider, so the daemon never touches the global one.
+ */
+export class OtlpForwarder {
+  private readonly provider: BasicTracerProvider;
+
+  /** endpoint: the OTLP base URL, as OTEL_EXPORTER_OTLP_ENDPOINT (`/v1/traces` is appended). */
+  constructor(endpoint: string | undefined) {
+    const url = endpoint === undefined ? undefined : `${endpoint.replace(/\/+$/, '')}/${TRACES_PATH}`;
+    this.provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'mima-guard-daemon' }),
+      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(url ? { url } : {}))],
+    });
+  }
+
+  forward(records: readonly DetectionRecord[]): void {
+    const tracer = this.provider.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+    for (const record of records) {
+      // The span covers the moment of the call, not the moment the daemon heard of it.
+      const time = new Date(record.ts);
+      const span = tracer.startSpan(SPAN_NAME_AI_CALL, {
+        kind: SpanKind.INTERNAL,
+        attributes: recordSpanAttributes(record),
+        startTime: time,
+        root: true,
+      });
+      if (record.blocked)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'unattested AI call blocked' });
+      span.end(time);
+    }
+  }
+
+  /** Exports what is queued, then stops. */
+  async close(): Promise<void> {
+    await this.provider.shutdown();
+  }
+}
+
+/** The forwarder the options or the environment ask for, if any. */
+export function otlpForwarderFor(otlpEndpoint: string | undefined): OtlpForwarder | undefined {
+  if (otlpEndpoint) return new OtlpForwarder(otlpEndpoint);
+  // The exporter reads these itself, with the spec's rules for each.
+  if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+    return new OtlpForwarder(undefined);
+  return undefined;
+}
