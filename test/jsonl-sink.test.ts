@@ -118,6 +118,49 @@ describe('JSONL file sink', () => {
     assert.equal(new Set(found).size, 5_000, 'each record once');
   });
 
+  it('never glues a record to the fragment a cut-short write left: the fragment stays a line of its own', async () => {
+    // A file size limit (bash ulimit -f, in 1024-byte blocks) cuts the child's second batch
+    // part-way, as a full disk does (EFBIG here, ENOSPC there); the child then exits.
+    const file = path.join(tempDir(), 'full.jsonl');
+    const script = `
+      const { JsonlFileSink } = require(${SINK_MODULE});
+      const record = (i) => ({ ...${JSON.stringify(record(0))}, code_line: i, id: 'id-' + i });
+      (async () => {
+        const sink = new JsonlFileSink(${JSON.stringify(file)});
+        for (let i = 0; i < 12; i++) sink.write(record(i));
+        const first = await sink.flush();
+        for (let i = 12; i < 24; i++) sink.write(record(i));
+        console.log(JSON.stringify([first, await sink.flush()]));
+      })();`;
+    const limitBlocks = Math.ceil((RECORD_BYTES * 18) / 1024);
+    const output = execFileSync(
+      'bash',
+      ['-c', `ulimit -S -f ${limitBlocks}; exec "$0" -e "$1"`, process.execPath, script],
+      { encoding: 'utf8' },
+    );
+    assert.equal(output.trim(), '[true,false]', 'the second batch was cut short');
+    assert.notEqual(fs.readFileSync(file, 'utf8').at(-1), '\n', 'the file ends inside a line');
+
+    // Another writer (here, this process, with no limit) appends to the same file.
+    const sink = new JsonlFileSink(file);
+    sink.write(record(24));
+    sink.write(record(25));
+    await sink.close();
+    const all = lines(file);
+    const unparsable = all.filter((line) => {
+      try {
+        JSON.parse(line);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    assert.equal(unparsable.length, 1, 'only the fragment itself');
+    const found = new Set(all.filter((line) => !unparsable.includes(line)).map((l) => JSON.parse(l).id));
+    for (let i = 0; i < 12; i++) assert.ok(found.has(`id-${i}`));
+    assert.ok(found.has('id-24') && found.has('id-25'), 'the next records are whole');
+  });
+
   it('retries on its own timer, without another write or flush', async () => {
     const { file, makeWritable } = unwritableLog();
     await captureDiag(async () => {

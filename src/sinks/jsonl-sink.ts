@@ -54,6 +54,7 @@ export class JsonlFileSink implements RecordSink {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = FIRST_RETRY_MS;
   private writing: Promise<boolean> = Promise.resolve(true);
+
   private closed = false;
   private readonly faults = new Set<Fault>();
 
@@ -106,6 +107,29 @@ export class JsonlFileSink implements RecordSink {
     await this.flush();
   }
 
+  /**
+   * Moves the lines still queued (and the dropped count) to `next`, in order: the guard was
+   * reconfigured to another file while this one could not be written. Call it after a flush()
+   * that resolved false, when no write is in flight.
+   */
+  handOverTo(next: JsonlFileSink): void {
+    const lines = this.queue;
+    this.queue = [];
+    next.takeOver(lines, this.dropped);
+    // They count as written here: this sink's flush() waiters must not wait for them.
+    this.writtenCount += lines.length;
+    this.dropped = 0;
+    this.releaseIfDone();
+  }
+
+  private takeOver(lines: string[], dropped: number): void {
+    const room = Math.max(0, this.maxQueued - this.queue.length - this.inFlight.length);
+    this.queue.push(...lines.slice(0, room));
+    this.queuedCount += Math.min(room, lines.length);
+    this.dropped += dropped + Math.max(0, lines.length - room);
+    if (!this.retryTimer) this.schedule();
+  }
+
   /** Synchronous write of everything left: process exit, signals. */
   flushSync(): void {
     if (this.scheduled) {
@@ -120,7 +144,8 @@ export class JsonlFileSink implements RecordSink {
       while (this.queue.length || this.dropped) {
         const { lines, data, dropped } = this.nextBatch();
         // No waiting at exit: past a busy lock the line lands in the file being rotated, not lost.
-        appendWholeSync(logFile.prepare(data.length) ?? logFile.descriptor(), data);
+        const fd = logFile.prepare(data.length) ?? logFile.descriptor();
+        appendWholeSync(fd, logFile.startingOnNewLine(data));
         this.queue.splice(0, lines);
         this.written(lines, dropped);
       }
@@ -154,7 +179,8 @@ export class JsonlFileSink implements RecordSink {
     const { lines, data, dropped } = this.nextBatch();
     this.inFlight = this.queue.splice(0, lines);
     try {
-      await appendWhole(await this.descriptorFor(data.length), data);
+      const fd = await this.descriptorFor(data.length);
+      await appendWhole(fd, this.logFile.startingOnNewLine(data));
       this.inFlight = [];
       this.written(lines, dropped);
       return true;

@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { rotateIfFull } from './rotation';
 
-const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_RDWR, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 // O_APPEND: every write lands whole at the end, whoever else appends. O_NOFOLLOW: a symlink at
-// the path fails (ELOOP) instead of redirecting the report. O_NONBLOCK: a FIFO without a reader
-// fails (ENXIO) instead of hanging the open; it changes nothing for a regular file.
-const OPEN_FLAGS = O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK;
+// the path fails (ELOOP) instead of redirecting the report. O_NONBLOCK: opening a FIFO or a device
+// never hangs (it is then refused as not a regular file); it changes nothing for a regular file.
+// O_RDWR: the last byte is read on open, to find a line a cut-short write left unfinished.
+const OPEN_FLAGS = O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK;
 
 /** The path exists but is not a regular file (a device, a FIFO, a socket): refused, never written. */
 export class NotRegularFileError extends Error {
@@ -23,6 +24,8 @@ export class LogFile {
   private fd: number | undefined;
   private ino = 0;
   private dev = 0;
+  /** The file ends inside a line: a write cut short by a full disk or a crash. */
+  private endsInsideLine = false;
 
   constructor(
     readonly file: string,
@@ -65,7 +68,19 @@ export class LogFile {
     this.fd = fd;
     this.ino = stat.ino;
     this.dev = stat.dev;
+    this.endsInsideLine = stat.size > 0 && lastByte(fd, stat.size) !== NEWLINE;
     return fd;
+  }
+
+  /**
+   * The batch, led by a newline when the file ends inside a line (a failed write reopens the file,
+   * so this covers our own cut-short writes too): the fragment stays a line of its own that
+   * readers skip, never glued to a whole record. An extra newline is harmless: empty lines are skipped.
+   */
+  startingOnNewLine(data: Buffer): Buffer {
+    if (!this.endsInsideLine) return data;
+    this.endsInsideLine = false;
+    return Buffer.concat([Buffer.from('\n'), data]);
   }
 
   close(): void {
@@ -87,6 +102,14 @@ export class LogFile {
       return false;
     }
   }
+}
+
+const NEWLINE = 0x0a;
+
+function lastByte(fd: number, size: number): number {
+  const byte = Buffer.alloc(1);
+  fs.readSync(fd, byte, 0, 1, size - 1);
+  return byte[0];
 }
 
 /** One write of the whole buffer; a short write (rare on a regular file) continues with the rest. */
