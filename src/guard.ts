@@ -6,7 +6,7 @@ import type { ResolvedConfig } from './config';
 import { MimaAttestationError } from './errors';
 import type { AnyMethod, SdkDefinition } from './sdks/definition';
 import type { SinkChain } from './sinks/chain';
-import type { JsonlFileSink } from './sinks/jsonl-sink';
+import type { Reporting } from './sinks/reporting';
 import type { CallDescription, DetectionRecord } from './types';
 import { PACKAGE_NAME } from './version';
 
@@ -19,12 +19,15 @@ export class GuardRuntime {
   /** (call site, code location) pairs already warned about, as Python's default filter keeps. */
   private readonly warned = new Set<string>();
 
+  readonly sinks: SinkChain;
+
   constructor(
     readonly config: ResolvedConfig,
-    readonly sinks: SinkChain,
-    /** The JSONL writer, kept across reconfigurations that do not change its file. */
-    readonly jsonl: JsonlFileSink,
-  ) {}
+    /** The sinks; a reconfiguration keeps the writers whose target did not change. */
+    readonly reporting: Reporting,
+  ) {
+    this.sinks = reporting.chain;
+  }
 
   check(call: CallDescription): MimaAttestationError | undefined {
     const { mode, workspaceId, captureCallSite } = this.config;

@@ -10,9 +10,7 @@ import { allPatches, applyPatch, patchMethod, removePatch } from './patch';
 import { addStatus, hasStatusFor } from './sdk-status';
 import { SDK_DEFINITIONS } from './sdks';
 import type { PatchPoint, PatchTarget, SdkDefinition } from './sdks/definition';
-import { SinkChain } from './sinks/chain';
-import { JsonlFileSink } from './sinks/jsonl-sink';
-import { SpanSink } from './sinks/span-sink';
+import { reportingFor, retireReporting, type Reporting } from './sinks/reporting';
 import type { MimaGuardConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
@@ -80,20 +78,9 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
 
   private startRuntime(): void {
     const previous = this.runtime;
-    // A reconfiguration keeps the JSONL writer of an unchanged file, so its queue stays in order.
-    const jsonl =
-      previous && previous.config.logFile === this.resolved.logFile
-        ? previous.jsonl
-        : new JsonlFileSink(this.resolved.logFile, {
-            maxBytes: this.resolved.maxBytes,
-            backups: this.resolved.backups,
-            maxQueued: this.resolved.maxQueuedRecords,
-          });
-    const span = new SpanSink(() => this.tracer);
-    // Report mode always writes its JSONL file, as that file is what report mode promises.
-    const sinks = new SinkChain([span, jsonl], this.resolved.mode === 'report' ? [jsonl] : []);
-    if (previous && previous.jsonl !== jsonl) this.closeSinks(previous.sinks);
-    this.runtime = new GuardRuntime(this.resolved, sinks, jsonl);
+    const reporting = reportingFor(this.resolved, () => this.tracer, previous);
+    if (previous) this.retire(previous.reporting, reporting);
+    this.runtime = new GuardRuntime(this.resolved, reporting);
     setActiveGuard(this.runtime);
   }
 
@@ -102,11 +89,13 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     if (!runtime) return;
     this.runtime = undefined;
     if (activeGuard() === runtime) setActiveGuard(undefined);
-    this.closeSinks(runtime.sinks);
+    this.retire(runtime.reporting, undefined);
   }
 
-  private closeSinks(sinks: SinkChain): void {
-    const closed = sinks.close().catch((error) => this._diag.error('closing the guard sinks failed', error));
+  private retire(previous: Reporting, next: Reporting | undefined): void {
+    const closed = retireReporting(previous, next).catch((error) =>
+      this._diag.error('closing the guard sinks failed', error),
+    );
     this.closing = Promise.all([this.closing, closed]).then(() => undefined);
   }
 

@@ -24,11 +24,13 @@ export class SinkChain {
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...new Set([...this.sinks, ...this.always])].map((sink) => sink.close()));
+  /** Every sink once, in chain order: fallbacks come after the sinks that hand records to them. */
+  get members(): RecordSink[] {
+    return [...new Set([...this.sinks, ...this.always])];
   }
 
+  /** In order, so that what a sink hands to its fallback while flushing is flushed too. */
   async flush(): Promise<void> {
-    await Promise.all([...new Set([...this.sinks, ...this.always])].map((sink) => sink.flush()));
+    for (const sink of this.members) await sink.flush();
   }
 }

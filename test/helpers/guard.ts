@@ -8,12 +8,17 @@ import type { DetectionRecord, MimaGuardConfig } from '../../src/types';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 
-/** A private temp directory per test process for the JSONL report. */
-export const LOG_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mima-test-')), 'guard_log.jsonl');
+const TEST_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-test-'));
 
-/** Enables (or reconfigures) the process-wide guard with the test log file. */
+/** A private temp directory per test process for the JSONL report. */
+export const LOG_FILE = path.join(TEST_DIR, 'guard_log.jsonl');
+
+/** No daemon listens here unless a test starts one: tests never reach the user's own daemon. */
+export const SOCKET_PATH = path.join(TEST_DIR, 'daemon.sock');
+
+/** Enables (or reconfigures) the process-wide guard with the test log file and socket. */
 export function useGuard(config: MimaGuardConfig = {}) {
-  return enableGuard({ logFile: LOG_FILE, ...config });
+  return enableGuard({ logFile: LOG_FILE, socketPath: SOCKET_PATH, ...config });
 }
 
 /** Records written so far (after flushing the active sinks). */

@@ -1,0 +1,53 @@
+import type { Tracer } from '@opentelemetry/api';
+import type { ResolvedConfig } from '../config';
+import { SinkChain } from './chain';
+import { DaemonSink } from './daemon-sink';
+import { JsonlFileSink } from './jsonl-sink';
+import { SpanSink } from './span-sink';
+
+/** The sinks one configuration reports through, and the writers a reconfiguration may keep. */
+export interface Reporting {
+  chain: SinkChain;
+  jsonl: JsonlFileSink;
+  daemon: DaemonSink;
+}
+
+/**
+ * Span → daemon → JSONL file. Report mode always writes its JSONL file as well, since that file is
+ * what report mode promises. A reconfiguration keeps the writers whose target is unchanged, so
+ * their queues stay in order and the daemon connection stays up.
+ */
+export function reportingFor(
+  config: ResolvedConfig,
+  tracer: () => Tracer,
+  previous?: { config: ResolvedConfig; reporting: Reporting },
+): Reporting {
+  const jsonl =
+    previous && previous.config.logFile === config.logFile
+      ? previous.reporting.jsonl
+      : new JsonlFileSink(config.logFile, {
+          maxBytes: config.maxBytes,
+          backups: config.backups,
+          maxQueued: config.maxQueuedRecords,
+        });
+  // The daemon client hands what it cannot deliver to its JSONL sink, so it follows that sink.
+  const daemon =
+    previous && previous.reporting.jsonl === jsonl && previous.config.socketPath === config.socketPath
+      ? previous.reporting.daemon
+      : new DaemonSink(config.socketPath, jsonl);
+  const chain = new SinkChain([new SpanSink(tracer), daemon, jsonl], config.mode === 'report' ? [jsonl] : []);
+  return { chain, jsonl, daemon };
+}
+
+/**
+ * Closes the sinks of `previous` that `next` does not keep. The daemon client closes first (what
+ * it holds unacknowledged goes to its JSONL sink), then that sink; records a replaced JSONL file
+ * could not take move on to the new file rather than wait for a file nobody writes to any more.
+ */
+export async function retireReporting(previous: Reporting, next: Reporting | undefined): Promise<void> {
+  const kept = new Set(next?.chain.members ?? []);
+  if (!kept.has(previous.daemon)) await previous.daemon.close();
+  if (kept.has(previous.jsonl)) return;
+  if (next && !(await previous.jsonl.flush())) previous.jsonl.handOverTo(next.jsonl);
+  await previous.jsonl.close();
+}
