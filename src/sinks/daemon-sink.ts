@@ -272,10 +272,14 @@ export class DaemonSink implements RecordSink {
   }
 
   private toFallback(records: DetectionRecord[]): void {
+    let refused = 0;
     for (const record of records) {
       // The fallback's write needs no call description: the JSONL sink writes the record alone.
-      this.fallback.write(record, undefined as never);
+      if (!this.fallback.write(record, undefined as never)) refused++;
     }
+    // Only a fallback closed before this sink refuses; the chain closes them in the other order.
+    if (refused > 0)
+      log.error(`${refused} records from the Mima daemon client were lost: its fallback is closed`);
   }
 
   private wake(): void {
