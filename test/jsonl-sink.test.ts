@@ -161,6 +161,24 @@ describe('JSONL file sink', () => {
     assert.ok(found.has('id-24') && found.has('id-25'), 'the next records are whole');
   });
 
+  it('counts a batch once when flushSync() takes it over mid-write: a later flush() still waits for its own lines', async () => {
+    const file = path.join(tempDir(), 'race.jsonl');
+    const sink = new JsonlFileSink(file);
+    for (let i = 0; i < 100; i++) sink.write(record(i));
+    const inFlight = sink.flush();
+    // Until the async write has taken its batch (a few microtasks, no I/O completes meanwhile).
+    const state = sink as unknown as { inFlight: string[] };
+    while (state.inFlight.length === 0) await Promise.resolve();
+    // As a SIGTERM the app handles itself would: the queue, in-flight batch included, written now.
+    sink.flushSync();
+    assert.equal(await inFlight, true);
+    sink.write(record(100));
+    assert.equal(await sink.flush(), true);
+    assert.ok(ids(file).includes('id-100'), 'flush() resolved before its line was written');
+    await sink.close();
+    assert.equal(new Set(ids(file)).size, 101, 'every record, duplicates aside');
+  });
+
   it('retries on its own timer, without another write or flush', async () => {
     const { file, makeWritable } = unwritableLog();
     await captureDiag(async () => {

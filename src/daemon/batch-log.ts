@@ -1,3 +1,4 @@
+import { stopFlushingAtExit } from '../sinks/exit-flush';
 import { JsonlFileSink } from '../sinks/jsonl-sink';
 import type { DetectionRecord } from '../types';
 
@@ -16,6 +17,10 @@ export class BatchLog {
 
   constructor(file: string, options: { maxBytes?: number; backups?: number }) {
     this.sink = new JsonlFileSink(file, { ...options, maxQueued: MAX_UNWRITTEN_RECORDS });
+    // Not the sink's synchronous flush on SIGTERM/SIGINT/exit: the daemon drains on the signal
+    // itself (acking only what is written), and a synchronous rewrite of a batch whose async write
+    // is in flight would only log it twice. Unacknowledged batches stay with the client.
+    stopFlushingAtExit(this.sink);
   }
 
   /** True once every record is written; false when the file failed (the client keeps the batch). */

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { diag, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -8,6 +8,9 @@ import type { DetectionRecord } from '../types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
 
 const TRACES_PATH = 'v1/traces';
+const SHUTDOWN_WAIT_MS = 3_000;
+
+const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
 
 /**
  * Sends accepted records on as `mima.ai_call` spans over OTLP/HTTP (JSON), through a
@@ -44,9 +47,26 @@ export class OtlpForwarder {
     }
   }
 
-  /** Exports what is queued, then stops. */
+  /** Exports what is queued, then stops. Never rejects: a collector that is down costs spans only. */
   async close(): Promise<void> {
-    await this.provider.shutdown();
+    let timer: NodeJS.Timeout | undefined;
+    // The exporter retries an unreachable collector for up to its 10 s timeout; a daemon told
+    // to stop should not wait that long for spans that are best effort.
+    const givenUp = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        log.warn(`daemon stopped waiting for its last OTLP export after ${SHUTDOWN_WAIT_MS} ms`);
+        resolve();
+      }, SHUTDOWN_WAIT_MS).unref();
+    });
+    try {
+      await Promise.race([this.provider.shutdown(), givenUp]);
+    } catch (error) {
+      // shutdown() rejects with the last export's error (ECONNREFUSED with the collector down),
+      // which made the daemon's close() reject, skip removing its socket, and the CLI exit 1.
+      log.warn('daemon could not export its last spans over OTLP', error);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

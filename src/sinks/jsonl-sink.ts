@@ -177,14 +177,19 @@ export class JsonlFileSink implements RecordSink {
 
   private async writeBatch(): Promise<boolean> {
     const { lines, data, dropped } = this.nextBatch();
-    this.inFlight = this.queue.splice(0, lines);
+    const batch = this.queue.splice(0, lines);
+    this.inFlight = batch;
     try {
       const fd = await this.descriptorFor(data.length);
       await appendWhole(fd, this.logFile.startingOnNewLine(data));
+      // flushSync() (a signal the app handles, then carries on) took this batch over and wrote
+      // it again: it is counted there, not twice (a duplicate line, never an early flush()).
+      if (this.inFlight !== batch) return true;
       this.inFlight = [];
       this.written(lines, dropped);
       return true;
     } catch (error) {
+      if (this.inFlight !== batch) return true;
       // Keep the lines, in order, for the retry; the host application never sees the failure.
       this.queue = this.inFlight.concat(this.queue);
       this.inFlight = [];
