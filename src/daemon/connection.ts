@@ -46,7 +46,10 @@ export class Connection {
   ) {
     this.reader = new LineReader(MAX_LINE_BYTES, (event) => this.enqueue(event));
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      // Draining: lines not yet read are left to the client, which keeps them until acked.
+      if (!this.draining) this.reader.push(chunk);
+    });
     // The client may half-close after its last batch and still wait for the acks.
     socket.on('end', () => {
       this.reader.end();
@@ -65,6 +68,8 @@ export class Connection {
     this.socket.pause();
     await this.settled();
     this.socket.end();
+    // Read on (discarding) so that the client's own hang-up is seen and the close is prompt.
+    this.socket.resume();
     const timer = setTimeout(() => this.socket.destroy(), HANG_UP_WAIT_MS);
     await this.closed;
     clearTimeout(timer);
