@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { context, createContextKey } from '@opentelemetry/api';
+import { context, createContextKey, type Context } from '@opentelemetry/api';
 import { SDK_DEFINITIONS } from './sdks';
 import type { AttestOptions } from './types';
 
@@ -62,6 +62,25 @@ export function setAttested(value: boolean): void {
   ownStore().enterWith(value);
 }
 
+/**
+ * The last context flagged, and the flagged child made from it. Contexts are immutable, so a
+ * parent seen again (the root context of an app without a context manager, the same request's
+ * context) gets the same child: setValue() copies every value of the parent, this costs nothing.
+ * One entry: it keeps at most one context alive that the app no longer uses.
+ */
+let lastFlagged: { parent: Context; key: symbol; flagged: Context } | undefined;
+
+function flaggedContext(key: symbol): Context {
+  const parent = context.active();
+  const last = lastFlagged;
+  if (last !== undefined && last.parent === parent && last.key === key) return last.flagged;
+  // Nested: the context is flagged already.
+  if (parent.getValue(key) === true) return parent;
+  const flagged = parent.setValue(key, true);
+  lastFlagged = { parent, key, flagged };
+  return flagged;
+}
+
 /** Runs fn with `flag` in the OTel context and, where needed, in the own store. */
 function runFlagged<R>(
   key: symbol,
@@ -70,7 +89,7 @@ function runFlagged<R>(
   thisArg: unknown,
   args: unknown[],
 ): R {
-  const flagged = context.active().setValue(key, true);
+  const flagged = flaggedContext(key);
   return context.with(flagged, () => {
     // A working OTel context manager carries the flag through async work by itself; the
     // own store is needed when none is registered, or once setAttested() has created it
@@ -93,12 +112,45 @@ export function runCovered(fn: AnyFunction, thisArg: unknown, args: unknown[]): 
   return runFlagged(COVERED_KEY, 'covered', fn as (...a: unknown[]) => unknown, thisArg, args);
 }
 
+/** Set once a call ran uncovered in runCoveredIfCarried (nothing could carry the flag). */
+let uncoveredCallRan = false;
+
+/**
+ * runCovered, where that creates nothing: when the guard's own store exists or an OTel context
+ * manager carries the flag. Otherwise (no context manager, nothing attested yet) fn runs as is,
+ * so that an app that never attests never gets an AsyncLocalStorage, and the call is remembered:
+ * its work cannot be told from uncovered work (see uncoveredCallsRan).
+ */
+export function runCoveredIfCarried(fn: AnyFunction, thisArg: unknown, args: unknown[]): unknown {
+  // Once a call ran uncovered, covering later ones tells the backstop nothing more.
+  if (uncoveredCallRan) return (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
+  if (store !== undefined) return runCovered(fn, thisArg, args);
+  const flagged = context.active().setValue(COVERED_KEY, true);
+  return context.with(flagged, () => {
+    if (context.active() !== flagged) uncoveredCallRan = true;
+    return (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
+  });
+}
+
+/** True once runCoveredIfCarried had to run a call without its covered flag, in this process. */
+export function uncoveredCallsRan(): boolean {
+  return uncoveredCallRan;
+}
+
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type AnyFunction = Function;
 
 type AnyGenerator = Generator<unknown, unknown, unknown> | AsyncGenerator<unknown, unknown, unknown>;
 
 function isGenerator(value: unknown): value is AnyGenerator {
+  // Most results (a promise, a value) are told apart without the tag lookup.
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as { next?: unknown }).next !== 'function'
+  ) {
+    return false;
+  }
   const tag = Object.prototype.toString.call(value);
   return tag === '[object AsyncGenerator]' || tag === '[object Generator]';
 }

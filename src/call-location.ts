@@ -22,36 +22,103 @@ const FRAME = /(?:\(|^at )((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):\d+
  */
 export function captureCallLocation(): CodeLocation | undefined {
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 50;
   try {
     // Source-mapped positions exist only in the formatted stack; without source maps the
-    // structured frames give the same answer at half the cost (no string formatting).
-    return sourceMapsEnabled() ? locationFromStack(new Error().stack ?? '') : locationFromFrames();
+    // structured frames give the same answer at a fraction of the cost (no string formatting).
+    if (!sourceMapsEnabled()) {
+      // Every captured frame costs (a few tenths of a microsecond on a small server), so first
+      // only as many as the callers found so far needed; a deeper stack takes the long way once.
+      Error.stackTraceLimit = firstFrames;
+      const first = locationFromFrames();
+      if (first !== 'not found') return first?.location;
+      Error.stackTraceLimit = MAX_FRAMES;
+      const second = locationFromFrames();
+      if (second === 'not found' || second === undefined) return undefined;
+      firstFrames = Math.min(MAX_FRAMES, Math.max(firstFrames, second.frames));
+      return second.location;
+    }
+    Error.stackTraceLimit = MAX_FRAMES;
+    const mapped = locationFromStack(new Error().stack ?? '');
+    if (mapped) return mapped;
+    const frames = locationFromFrames();
+    return frames === 'not found' ? undefined : frames?.location;
   } finally {
     Error.stackTraceLimit = limit;
   }
 }
 
+/**
+ * Frames taken by the first capture: at first 8, as a direct call has the guard's four frames
+ * (the patched method's wrapper and its check) and the SDK's own (openai's `create` and `post`)
+ * before the caller's; then as many as the deepest caller found so far needed (in a traced app,
+ * an instrumentation that wraps the SDK too adds its own five), so that a process's usual call
+ * paths are found in one capture.
+ */
+let firstFrames = 8;
+const MAX_FRAMES = 50;
+
+/**
+ * Node's own source maps (--enable-source-maps), or a stack formatter someone installed in
+ * place of Node's default: test runners that transform the code they run (Jest's babel-jest,
+ * Vitest's module runner) install one that maps their frames back to the test file's lines.
+ */
 function sourceMapsEnabled(): boolean {
-  return (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true;
+  if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true) return true;
+  const prepare = Error.prepareStackTrace;
+  return typeof prepare === 'function' && prepare.name !== 'ErrorPrepareStackTrace';
 }
 
-function locationFromFrames(): CodeLocation | undefined {
+const structuredFrames = (_error: Error, frames: NodeJS.CallSite[]) => frames;
+
+/**
+ * The first caller frame among the structured frames (up to Error.stackTraceLimit of them), and
+ * how many frames it took; undefined when none is, 'not found' when every frame was a library's
+ * and the stack was cut at the limit (a longer capture may find the caller).
+ */
+function locationFromFrames(): { location: CodeLocation; frames: number } | undefined | 'not found' {
   const prepare = Error.prepareStackTrace;
-  Error.prepareStackTrace = (_error, frames) => frames;
+  Error.prepareStackTrace = structuredFrames;
   const holder: { stack?: NodeJS.CallSite[] } = {};
-  Error.captureStackTrace(holder, captureCallLocation);
-  const frames = holder.stack ?? [];
-  Error.prepareStackTrace = prepare;
-  for (const frame of frames) {
-    const name = frame.getFileName();
-    const line = frame.getLineNumber();
-    if (!name || line === null || name.startsWith('node:')) continue;
-    const file = name.startsWith('file://') ? fileURLToPath(name) : name;
-    if (!path.isAbsolute(file) || isLibraryFrame(file)) continue;
-    return { file: displayPath(file), line };
+  let frames: NodeJS.CallSite[];
+  try {
+    Error.captureStackTrace(holder, captureCallLocation);
+    frames = holder.stack ?? []; // made by structuredFrames: read while it is in place
+  } finally {
+    Error.prepareStackTrace = prepare;
   }
-  return undefined;
+  for (let i = 0; i < frames.length; i++) {
+    const name = frames[i].getFileName();
+    if (!name || name.startsWith('node:')) continue;
+    const display = callerFile(name);
+    const line = frames[i].getLineNumber();
+    if (display === undefined || line === null) continue;
+    return { location: { file: display, line }, frames: i + 1 };
+  }
+  return frames.length >= Error.stackTraceLimit ? 'not found' : undefined;
+}
+
+/**
+ * A frame's file as a record shows it, or undefined for a library's (node_modules, the guard).
+ * Kept per file name and working directory: a process calls from a handful of files, and
+ * path.relative() and fileURLToPath() cost more than the rest of the lookup.
+ */
+const callerFiles = new Map<string, string | null>();
+let callerFilesCwd = '';
+const MAX_CALLER_FILES = 1000;
+
+function callerFile(name: string): string | undefined {
+  const cwd = process.cwd();
+  if (cwd !== callerFilesCwd || callerFiles.size >= MAX_CALLER_FILES) {
+    callerFiles.clear();
+    callerFilesCwd = cwd;
+  }
+  let display = callerFiles.get(name);
+  if (display === undefined) {
+    const file = name.startsWith('file://') ? fileURLToPath(name) : name;
+    display = path.isAbsolute(file) && !isLibraryFrame(file) ? displayPath(file) : null;
+    callerFiles.set(name, display);
+  }
+  return display ?? undefined;
 }
 
 export function locationFromStack(stack: string): CodeLocation | undefined {

@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { diag } from '@opentelemetry/api';
+import { DEFAULT_NETWORK_HOSTS, HOST_ENTRY_FORMAT, isHostEntry } from './network/hosts';
 import { MODES, type MimaGuardConfig, type Mode } from './types';
 import { PACKAGE_NAME } from './version';
 
@@ -19,6 +20,9 @@ export interface ResolvedConfig {
   backups: number;
   maxQueuedRecords: number;
   modules: Record<string, unknown>;
+  networkBackstop: boolean;
+  /** The default AI API hosts, then the app's own (networkHosts or MIMA_GUARD_NETWORK_HOSTS). */
+  networkHosts: string[];
 }
 
 const KNOWN_KEYS = [
@@ -33,6 +37,8 @@ const KNOWN_KEYS = [
   'backups',
   'maxQueuedRecords',
   'modules',
+  'networkBackstop',
+  'networkHosts',
 ] as const;
 
 export function mimaHome(): string {
@@ -73,6 +79,8 @@ export function resolveConfig(
     backups: positiveInteger(config, 'backups', 0) ?? 3,
     maxQueuedRecords: positiveInteger(config, 'maxQueuedRecords') ?? 10_000,
     modules: modulesOption(config.modules),
+    networkBackstop: optionalBoolean(config, 'networkBackstop') ?? true,
+    networkHosts: networkHostsOption(config, env),
   };
 }
 
@@ -178,4 +186,37 @@ function modulesOption(value: unknown): Record<string, unknown> {
     );
   }
   return value as Record<string, unknown>;
+}
+
+/** The default hosts, then networkHosts (or else MIMA_GUARD_NETWORK_HOSTS, comma-separated). */
+function networkHostsOption(config: MimaGuardConfig, env: NodeJS.ProcessEnv): string[] {
+  const value: unknown = config.networkHosts;
+  let extra: unknown[];
+  let source: string;
+  if (value !== undefined) {
+    if (!Array.isArray(value)) {
+      throw new TypeError(
+        `Mima guard option networkHosts must be an array of host strings, e.g. ['llm.example.com', '10.0.0.5:8080']; got ${describe(value)}`,
+      );
+    }
+    extra = value as unknown[];
+    source = 'networkHosts';
+  } else {
+    extra = (env.MIMA_GUARD_NETWORK_HOSTS ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    source = 'MIMA_GUARD_NETWORK_HOSTS';
+  }
+  const hosts = DEFAULT_NETWORK_HOSTS.map(([entry]) => entry);
+  for (const entry of extra) {
+    if (typeof entry !== 'string' || !isHostEntry(entry)) {
+      throw new TypeError(
+        `Invalid Mima guard ${source} entry ${describe(entry)}; accepted: ${HOST_ENTRY_FORMAT}`,
+      );
+    }
+    const lower = entry.toLowerCase();
+    if (!hosts.includes(lower)) hosts.push(lower);
+  }
+  return hosts;
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { diag } from '@opentelemetry/api';
-import { runCovered } from './attestation';
+import { runCovered, runCoveredIfCarried } from './attestation';
 import { captureCallLocation } from './call-location';
 import type { ResolvedConfig } from './config';
 import { MimaAttestationError } from './errors';
 import type { AnyMethod, SdkDefinition } from './sdks/definition';
 import type { SinkChain } from './sinks/chain';
 import type { Reporting } from './sinks/reporting';
+import { HostMatcher } from './network/hosts';
 import type { CallDescription, DetectionRecord } from './types';
 import { PACKAGE_NAME } from './version';
 
@@ -21,15 +22,48 @@ export class GuardRuntime {
 
   readonly sinks: SinkChain;
 
+  /**
+   * The AI API hosts the network backstop reports, when it is on. While it is, the SDK calls the
+   * guard lets through run covered, so their own requests are not reported a second time.
+   */
+  readonly networkHosts: HostMatcher | undefined;
+
   constructor(
     readonly config: ResolvedConfig,
     /** The sinks; a reconfiguration keeps the writers whose target did not change. */
     readonly reporting: Reporting,
   ) {
     this.sinks = reporting.chain;
+    this.networkHosts = config.networkBackstop ? new HostMatcher(config.networkHosts) : undefined;
   }
 
+  /** An unattested SDK call: in block mode, the error the SDK definition fails the call with. */
   check(call: CallDescription): MimaAttestationError | undefined {
+    const { mode } = this.config;
+    const where = this.detect(call, mode === 'block', mode === 'warn' ? '' : undefined);
+    return mode === 'block' ? new MimaAttestationError(call.callSite, where) : undefined;
+  }
+
+  /**
+   * A request to a listed AI host that no patched SDK call made (the network backstop). It is
+   * already on its way and is never blocked: block mode reports it with `blocked: false` and warns.
+   */
+  checkRequest(call: CallDescription): void {
+    const { mode } = this.config;
+    const note =
+      mode === 'warn'
+        ? ''
+        : mode === 'block'
+          ? ' It was not blocked: the guard sees it only on the network.'
+          : undefined;
+    this.detect(call, false, note);
+  }
+
+  /**
+   * Builds and reports the record; warns when `warning` (an extra sentence, or '') is given.
+   * Returns the caller's file:line, when known.
+   */
+  private detect(call: CallDescription, blocked: boolean, warning: string | undefined): string | undefined {
     const { mode, workspaceId, captureCallSite } = this.config;
     const location = captureCallSite ? captureCallLocation() : undefined;
     const record: DetectionRecord = {
@@ -37,7 +71,7 @@ export class GuardRuntime {
       call_site: call.callSite,
       attested: false,
       mode,
-      blocked: mode === 'block',
+      blocked,
       code_file: location?.file ?? null,
       code_line: location?.line ?? null,
       workspace_id: workspaceId,
@@ -45,16 +79,16 @@ export class GuardRuntime {
       id: randomUUID(),
     };
     const where = location ? `${location.file}:${location.line}` : undefined;
-    if (mode === 'warn') this.warn(record, where);
+    if (warning !== undefined) this.warn(record, where, warning);
     try {
       this.sinks.report(record, call);
     } catch (error) {
       log.error(`failed to report an unattested call to ${call.callSite}`, error);
     }
-    return mode === 'block' ? new MimaAttestationError(call.callSite, where) : undefined;
+    return where;
   }
 
-  private warn(record: DetectionRecord, where: string | undefined): void {
+  private warn(record: DetectionRecord, where: string | undefined, note: string): void {
     const key = `${record.call_site}\0${where ?? ''}`;
     if (this.config.warnOnce) {
       if (this.warned.has(key)) return;
@@ -62,7 +96,8 @@ export class GuardRuntime {
     }
     process.emitWarning(
       `Unattested AI call ${record.call_site}${where ? ` at ${where}` : ''} runs outside attest(). ` +
-        'Wrap the function that makes it in attest() to attest it.',
+        'Wrap the function that makes it in attest() to attest it.' +
+        note,
       { type: WARNING_TYPE, code: 'MIMA_UNATTESTED_CALL' },
     );
   }
@@ -96,5 +131,21 @@ export function onUnattestedCall(
     log.error(`guard check failed for a ${definition.module} call; the call goes through`, error);
   }
   if (blocked) return definition.fail(original, self, args, blocked, name);
-  return definition.coversInnerCalls ? runCovered(original, self, args) : original.apply(self, args);
+  // Covered: the inner patched calls of SDKs built on others, and the call's own requests,
+  // which the network backstop would otherwise report a second time.
+  return definition.coversInnerCalls || active?.networkHosts !== undefined
+    ? runCovered(original, self, args)
+    : original.apply(self, args);
+}
+
+/**
+ * Called by a patched method for a call through a client given to MimaGovernance.wrap(). The call
+ * is attested; while the network backstop is on, it runs covered so that its requests are too,
+ * where the context can carry that without creating the guard's own store (an app that only
+ * wraps clients never gets one): see the backstop for the case where it cannot.
+ */
+export function onAttestedClientCall(original: AnyMethod, self: unknown, args: unknown[]): unknown {
+  return active?.networkHosts !== undefined
+    ? runCoveredIfCarried(original, self, args)
+    : original.apply(self, args);
 }

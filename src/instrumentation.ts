@@ -6,6 +6,7 @@ import {
 import * as semver from 'semver';
 import { resolveConfig, type ResolvedConfig } from './config';
 import { activeGuard, GuardRuntime, setActiveGuard } from './guard';
+import { syncNetworkBackstop } from './network/backstop';
 import { allPatches, applyPatch, patchMethod, removePatch } from './patch';
 import { addStatus, hasStatusFor } from './sdk-status';
 import { SDK_DEFINITIONS } from './sdks';
@@ -82,6 +83,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     if (previous) this.retire(previous.reporting, reporting);
     this.runtime = new GuardRuntime(this.resolved, reporting);
     setActiveGuard(this.runtime);
+    syncNetworkBackstop();
   }
 
   private stopRuntime(): void {
@@ -89,6 +91,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     if (!runtime) return;
     this.runtime = undefined;
     if (activeGuard() === runtime) setActiveGuard(undefined);
+    syncNetworkBackstop();
     this.retire(runtime.reporting, undefined);
   }
 
@@ -224,16 +227,18 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
 
   private patchManualModule(definition: SdkDefinition, moduleExports: unknown): void {
     const candidates = [moduleExports, (moduleExports as { default?: unknown } | null)?.default];
+    let found = false;
+    // Every patch point the object holds (litellm's completion and embedding), each from the
+    // first candidate that has it.
     for (const point of definition.patchPoints) {
-      for (const candidate of candidates) {
-        const targets = point.locate(candidate);
-        if (targets.length === 0) continue;
-        const patchPoint = `modules.${definition.module}#${point.label}`;
-        const problem = this.patchTargets(definition, targets, 'manual', patchPoint);
-        if (problem) this._diag.warn(problem);
-        return;
-      }
+      const targets = candidates.map((candidate) => point.locate(candidate)).find((t) => t.length > 0);
+      if (!targets) continue;
+      found = true;
+      const patchPoint = `modules.${definition.module}#${point.label}`;
+      const problem = this.patchTargets(definition, targets, 'manual', patchPoint);
+      if (problem) this._diag.warn(problem);
     }
+    if (found) return;
     const problem = `the module object given for ${definition.module} in config.modules has none of its patch points (${definition.patchPoints.map((p) => p.label).join(', ')})`;
     addStatus(definition.module, { version: 'manual', patchPoint: '-', active: false, problem });
     this._diag.warn(problem);

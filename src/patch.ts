@@ -1,5 +1,5 @@
 import { isAttestedClient, isAttestedOrCovered } from './attestation';
-import { onUnattestedCall } from './guard';
+import { onAttestedClientCall, onUnattestedCall } from './guard';
 import type { AnyMethod, SdkDefinition } from './sdks/definition';
 import type { PatchStatus } from './types';
 
@@ -23,11 +23,15 @@ export function isGuardWrapper(fn: unknown): boolean {
   return typeof fn === 'function' && (fn as Wrapper)[ORIGINAL] !== undefined;
 }
 
-/** The attested path is two reads and the original call; everything else is in onUnattestedCall. */
+/**
+ * The attested path is a read of the context and the original call; a wrapped client's calls and
+ * everything else are handled in guard.ts.
+ */
 function guardedMethod(definition: SdkDefinition, original: AnyMethod, name: string): AnyMethod {
   const wrapper: Wrapper = function (this: unknown, ...args: unknown[]) {
-    if (isAttestedOrCovered() || isAttestedClient(this) || isAttestedClient(definition.clientKeyOf?.(this))) {
-      return original.apply(this, args);
+    if (isAttestedOrCovered()) return original.apply(this, args);
+    if (isAttestedClient(this) || isAttestedClient(definition.clientKeyOf?.(this))) {
+      return onAttestedClientCall(original, this, args);
     }
     return onUnattestedCall(definition, original, this, args, name);
   };

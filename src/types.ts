@@ -24,6 +24,17 @@ export interface MimaGuardConfig extends InstrumentationConfig {
   maxQueuedRecords?: number;
   /** Manual instrumentation: SDK module objects the module hooks cannot see (bundled apps). */
   modules?: Record<string, unknown>;
+  /**
+   * Report requests (fetch, http.request) to known AI API hosts that no patched SDK call made,
+   * as `net.<host>`. Reported in every mode, never blocked. Default true.
+   */
+  networkBackstop?: boolean;
+  /**
+   * Hosts the network backstop reports, added to its default list of AI API hosts: `host` (any
+   * port), `host:port`, `[v6]:port`; one `*` may stand for part of a label, as in
+   * `*.openai.azure.com`. Env MIMA_GUARD_NETWORK_HOSTS, comma-separated.
+   */
+  networkHosts?: string[];
 }
 
 export interface AttestOptions {

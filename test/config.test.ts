@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveConfig, configFromArgument } from '../src/config';
 import { enableGuard, MimaGuardInstrumentation } from '../src';
+import { DEFAULT_NETWORK_HOSTS, HOST_ENTRY_FORMAT } from '../src/network/hosts';
 
 describe('configuration', () => {
   it('takes the constructor config first, then the environment, then defaults', () => {
@@ -68,5 +69,66 @@ describe('configuration', () => {
     assert.throws(() => resolveConfig({ workspaceId: 5 as never }, {}), /workspaceId must be a string/);
     assert.throws(() => resolveConfig({ modules: [] as never }, {}), /modules must be an object/);
     assert.throws(() => resolveConfig(null as never, {}), /config must be an object/);
+  });
+
+  it('adds networkHosts (or MIMA_GUARD_NETWORK_HOSTS) to the default AI API hosts; networkBackstop is on by default', () => {
+    const defaults = resolveConfig({}, {});
+    assert.equal(defaults.networkBackstop, true);
+    assert.deepEqual(
+      defaults.networkHosts,
+      DEFAULT_NETWORK_HOSTS.map(([entry]) => entry),
+    );
+    for (const host of ['api.openai.com', 'api.anthropic.com', 'generativelanguage.googleapis.com']) {
+      assert.ok(defaults.networkHosts.includes(host), host);
+    }
+    assert.ok(defaults.networkHosts.includes('bedrock-runtime.*.amazonaws.com'));
+    const env = { MIMA_GUARD_NETWORK_HOSTS: ' llm.internal:8080, ,*.gateway.example.com ' };
+    assert.deepEqual(resolveConfig({}, env).networkHosts.slice(DEFAULT_NETWORK_HOSTS.length), [
+      'llm.internal:8080',
+      '*.gateway.example.com',
+    ]);
+    const own = resolveConfig({ networkHosts: ['LLM.Example.com', 'api.openai.com'] }, env);
+    assert.deepEqual(own.networkHosts.slice(DEFAULT_NETWORK_HOSTS.length), ['llm.example.com']);
+    assert.equal(resolveConfig({ networkBackstop: false }, {}).networkBackstop, false);
+  });
+
+  it('rejects a bad network host naming it and the accepted forms', () => {
+    for (const bad of [
+      'https://api.example.com',
+      'api.example.com/v1',
+      'host:99999',
+      '*.com',
+      'a.*.*.com',
+      '',
+    ]) {
+      assert.throws(
+        () => resolveConfig({ networkHosts: [bad] }, {}),
+        {
+          name: 'TypeError',
+          message: `Invalid Mima guard networkHosts entry ${JSON.stringify(bad)}; accepted: ${HOST_ENTRY_FORMAT}`,
+        },
+        bad,
+      );
+    }
+    assert.throws(
+      () => resolveConfig({}, { MIMA_GUARD_NETWORK_HOSTS: 'ok.example.com,http://x' }),
+      /Invalid Mima guard MIMA_GUARD_NETWORK_HOSTS entry "http:\/\/x"; accepted: a host name or IP address/,
+    );
+    assert.throws(
+      () => resolveConfig({ networkHosts: [42] as never }, {}),
+      /Invalid Mima guard networkHosts entry number 42; accepted/,
+    );
+    assert.throws(
+      () => resolveConfig({ networkHosts: 'api.example.com' as never }, {}),
+      /networkHosts must be an array of host strings, e.g. \['llm.example.com', '10.0.0.5:8080'\]; got "api.example.com"/,
+    );
+    assert.throws(
+      () => new MimaGuardInstrumentation({ networkBackstop: 'off' as never }),
+      /networkBackstop must be true or false; got "off"/,
+    );
+    assert.throws(
+      () => new MimaGuardInstrumentation({ networkHost: [] } as never),
+      /Unknown Mima guard config key "networkHost"; accepted keys: .*networkBackstop, networkHosts$/,
+    );
   });
 });

@@ -203,8 +203,10 @@ describe('JSONL file sink', () => {
       sink.write(record(1));
       assert.equal(await sink.flush(), false);
       makeWritable();
+      // The file is created just before its line is appended: wait for the line, not the file.
+      const written = () => fs.existsSync(file) && ids(file).length > 0;
       const deadline = Date.now() + 5_000;
-      while (!fs.existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (!written() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual(ids(file), ['id-1']);
       await sink.close();
     });

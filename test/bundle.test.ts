@@ -1,0 +1,109 @@
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import * as esbuild from 'esbuild';
+import type { DetectionRecord, Mode } from '../src/types';
+import { ROOT } from './helpers/guard';
+import { installGuard, lineOf, startMockOpenAI, type MockOpenAI } from './helpers/runner-project';
+
+/**
+ * An app bundled with esbuild, openai and the guard inside the bundle: no module hook can see an
+ * SDK copy that never goes through require() or import, so the app hands it to the guard with
+ * enableGuard({ modules: { openai } }) (test/fixtures/bundle/src/app.js, the README's example).
+ */
+const PROJECT = path.join(ROOT, 'test', 'fixtures', 'bundle');
+const APP = path.join(PROJECT, 'src', 'app.js');
+const run = promisify(execFile);
+
+describe('esbuild bundle with the modules option (test/fixtures/bundle)', function () {
+  this.timeout(60_000);
+  this.slow(5_000);
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-bundle-'));
+  const bundle = path.join(out, 'app.js');
+  const where = () => `${path.join('src', 'app.js')}:${lineOf(APP, '// unattested')}`;
+  let mock: MockOpenAI;
+  let inputs: string[];
+
+  before(async () => {
+    installGuard(PROJECT);
+    mock = await startMockOpenAI();
+    const result = await esbuild.build({
+      entryPoints: [APP],
+      bundle: true,
+      platform: 'node',
+      sourcemap: true,
+      outfile: bundle,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    inputs = Object.keys(result.metafile.inputs);
+  });
+
+  after(async () => {
+    await mock?.close();
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  async function runBundle(mode: Mode, ...flags: string[]) {
+    const logFile = path.join(out, `${mode}${flags.join('')}.jsonl`);
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NODE_V8_COVERAGE; // coverage is measured on build/src, not on the bundle
+    const { stdout } = await run(process.execPath, [...flags, bundle], {
+      cwd: PROJECT,
+      env: {
+        ...env,
+        MIMA_GUARD_MODE: mode,
+        MIMA_GUARD_LOG_FILE: logFile,
+        MIMA_DAEMON_SOCKET: path.join(out, 'no-daemon.sock'),
+        OPENAI_BASE_URL: mock.url,
+      },
+    });
+    const records = fs.existsSync(logFile)
+      ? fs
+          .readFileSync(logFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as DetectionRecord)
+      : [];
+    return { ...(JSON.parse(stdout) as { attested: string; unattested: string }), records };
+  }
+
+  it('bundles openai and the guard (nothing for the module hooks to see)', () => {
+    assert.ok(inputs.some((input) => input.includes('node_modules/openai/')));
+    assert.ok(inputs.some((input) => input.includes('node_modules/@mima-governance/instrumentation-guard/')));
+  });
+
+  it('block mode, --enable-source-maps: the unattested call fails naming the source line', async () => {
+    const before = mock.requests;
+    const result = await runBundle('block', '--enable-source-maps');
+    assert.equal(result.attested, 'hello');
+    assert.ok(
+      result.unattested.startsWith(
+        `MimaAttestationError: Unattested AI call openai.OpenAI.chat at ${where()} `,
+      ),
+      result.unattested,
+    );
+    assert.equal(mock.requests - before, 1);
+  });
+
+  it('report mode, --enable-source-maps: one record at the source line', async () => {
+    const result = await runBundle('report', '--enable-source-maps');
+    assert.equal(result.unattested, 'sent');
+    assert.deepEqual(
+      result.records.map((r) => [r.call_site, `${r.code_file}:${r.code_line}`]),
+      [['openai.OpenAI.chat', where()]],
+    );
+  });
+
+  it('without source maps the call is still blocked, with no code location (the bundle is all one file)', async () => {
+    const result = await runBundle('block');
+    assert.equal(result.attested, 'hello');
+    assert.match(
+      result.unattested,
+      /^MimaAttestationError: Unattested AI call openai\.OpenAI\.chat was blocked/,
+    );
+  });
+});
