@@ -1,60 +1,20 @@
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 import type { OpenAI } from 'openai';
-
-/** A tiny valid chat.completion body, so the SDK parses a real reply. */
-const BODY = Buffer.from(
-  JSON.stringify({
-    id: 'chatcmpl-bench',
-    object: 'chat.completion',
-    created: 1,
-    model: 'gpt-bench',
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: 'pong', refusal: null },
-        finish_reason: 'stop',
-        logprobs: null,
-      },
-    ],
-    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-  }),
-);
+import { startService } from './child';
 
 export interface LoopbackServer {
   port: number;
-  requests(): number;
-  close(): Promise<void>;
+  /** Stops the server process; resolves with the number of requests it answered. */
+  close(): Promise<number>;
 }
 
-/**
- * Answers every request with BODY, on 127.0.0.1 only. It runs in the parent process, so the
- * server side of a call is the same for every scenario process whatever that process enabled.
- */
-export function startLoopbackServer(): Promise<LoopbackServer> {
-  let requests = 0;
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      requests++;
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': BODY.length });
-      res.end(BODY);
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      resolve({
-        port: (server.address() as AddressInfo).port,
-        requests: () => requests,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+/** Starts build/bench/loopback-server.js in its own process and waits for its port. */
+export async function startLoopbackServer(): Promise<LoopbackServer> {
+  const service = await startService(path.join(__dirname, 'loopback-server.js'), []);
+  return {
+    port: Number(service.ready.port),
+    close: async () => Number((await service.stop()).requests),
+  };
 }
 
 export function makeClient(OpenAIClass: typeof OpenAI, port: number): OpenAI {
@@ -66,7 +26,7 @@ export function makeClient(OpenAIClass: typeof OpenAI, port: number): OpenAI {
   });
 }
 
-/** The call every openai scenario times. */
+/** The call every loopback scenario times. */
 export async function chat(client: OpenAI): Promise<string | null> {
   const reply = await client.chat.completions.create({
     model: 'gpt-bench',
@@ -80,4 +40,51 @@ export async function timeCall(call: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();
   await call();
   return Number(process.hrtime.bigint() - start) / 1e3;
+}
+
+/** A small seeded PRNG (mulberry32), so a run's orders can be repeated. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+function shuffled<T>(items: readonly T[], next: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/**
+ * Runs the variants' calls in short batches, every round in a new random order, so drift in
+ * machine speed reaches every variant alike and no variant always follows the same other one
+ * (whose after-effects, a JSONL write or a span export, would land on it). The first
+ * `warmupRounds` rounds (JIT, keep-alive sockets) are not recorded. Returns µs per call, every
+ * call, per variant.
+ */
+export async function interleavedCalls(
+  calls: Record<string, () => Promise<unknown>>,
+  options: { rounds: number; warmupRounds: number; batch: number; between?: () => Promise<void> },
+): Promise<Record<string, number[]>> {
+  const names = Object.keys(calls);
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+  const next = random(process.pid);
+  for (let round = 0; round < options.warmupRounds + options.rounds; round++) {
+    for (const name of shuffled(names, next)) {
+      for (let call = 0; call < options.batch; call++) {
+        const micros = await timeCall(calls[name]);
+        if (round >= options.warmupRounds) samples[name].push(micros);
+      }
+      await options.between?.();
+    }
+  }
+  return samples;
 }

@@ -1,194 +1,148 @@
 /**
- * Runs every benchmark and prints one table per section. Each measurement runs in a fresh
- * child process (build/bench/scenarios/*.js); the configurations of a section take turns
- * round-robin over BENCH_ROUNDS rounds, so a noisy neighbour hits them all alike.
+ * `npm run bench`: every figure of the guard's cost, side by side with its baseline, in one run.
+ * Prints each case's detail as it finishes, then the summary table (met / missed against the
+ * targets), and writes the results as JSON: bench/results.json for a full run, a temp file for
+ * `--quick` (which only proves that every case runs and loses nothing). Exits non-zero when a case
+ * fails or loses a record; a missed time target does not fail the run (shared machines are noisy).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { envNumber, runScenario, type ScenarioResult } from './child';
+import { daemonCase } from './cases/daemon';
+import { jsonlCase } from './cases/jsonl';
+import { loopbackCase } from './cases/loopback';
+import { memoryCase } from './cases/memory';
+import { microCase } from './cases/micro';
+import { noAttestCase } from './cases/no-attest';
+import { startupCase } from './cases/startup';
+import type { CaseContext, CaseOutcome } from './cases/context';
+import { summaryTable, type Figure } from './figures';
 import { startLoopbackServer } from './loopback';
-import { formatTable, median, type Row } from './stats';
+import { CASE_NAMES, parseOptions, type CaseName } from './options';
 
-const ROUNDS = envNumber('BENCH_ROUNDS', 8);
+const CASES: Record<CaseName, { title: string; run: (ctx: CaseContext) => Promise<CaseOutcome> }> = {
+  micro: { title: 'In-process: flag check, attest(), unattested call (tinybench)', run: microCase },
+  loopback: { title: 'openai chat completion over loopback: guard and peer vs no guard', run: loopbackCase },
+  'no-attest': { title: 'App without a context manager that never calls attest()', run: noAttestCase },
+  jsonl: { title: 'JSONL writer throughput, with rotation', run: jsonlCase },
+  daemon: { title: 'Daemon: acknowledged records from 4 clients', run: daemonCase },
+  memory: { title: 'Memory', run: memoryCase },
+  startup: { title: 'Start-up: require + enable, then require("openai")', run: startupCase },
+};
 
-type Results = Map<string, ScenarioResult[]>;
+/** The package root: results.json goes to its bench/, whatever the working directory. */
+const ROOT = path.resolve(__dirname, '..', '..');
 
-async function runRounds(scenario: string, configs: string[], env: NodeJS.ProcessEnv): Promise<Results> {
-  const file = path.join(__dirname, 'scenarios', `${scenario}.js`);
-  const results: Results = new Map(configs.map((config) => [config, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < configs.length; i++) {
-      const config = configs[(round + i) % configs.length];
-      results.get(config)?.push(await runScenario(file, [config], env));
-    }
-  }
-  return results;
-}
-
-/** The variant's samples, one array per run (round). */
-function runs(results: Results, config: string, variant: string): number[][] {
-  return (results.get(config) ?? []).map((result) => result.samples[variant] ?? []);
-}
-
-/** A fact as reported by every run of a configuration, or each distinct value when they differ. */
-function fact(results: Results, config: string, name: string): string {
-  const values = new Set((results.get(config) ?? []).map((result) => String(result.facts[name] ?? '-')));
-  return [...values].join(' / ');
-}
-
-function section(title: string, lines: string[]): void {
-  console.log(`\n${title}\n${'-'.repeat(title.length)}\n${lines.join('\n')}`);
-}
-
-async function openaiCall(env: NodeJS.ProcessEnv): Promise<void> {
-  const setups = { otel: 'OTel context manager registered', standalone: 'no context manager (own store)' };
-  const results = await runRounds('openai-call', Object.keys(setups), env);
-  const lines: string[] = [];
-  for (const [setup, label] of Object.entries(setups)) {
-    const rows: Row[] = ['no guard', 'guard, inside attest()', 'guard, unattested (report mode)'].map(
-      (variant) => ({ label: variant, runs: runs(results, setup, variant) }),
-    );
-    const records = results.get(setup)?.map((r) => `${r.facts.records}/${r.facts.expectedRecords}`) ?? [];
-    lines.push(
-      `${label}:`,
-      formatTable(rows, { unit: 'µs', baseline: 'no guard' }),
-      `JSONL records written per run (written/unattested calls): ${[...new Set(records)].join(', ')}`,
-      '',
-    );
-  }
-  section('1. openai chat.completions.create over loopback HTTP, µs per call', lines);
-}
-
-async function awaitCost(env: NodeJS.ProcessEnv): Promise<void> {
-  const configs = {
-    none: 'no context manager, never attested',
-    'none+attest': 'no context manager, after one attest()',
-    otel: 'OTel context manager, no attest()',
-    'otel+attest': 'OTel context manager, after one attest()',
+function machine(): Record<string, string | number> {
+  const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+  return {
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+    nproc: os.availableParallelism(),
+    cpu: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   };
-  const results = await runRounds('await-cost', Object.keys(configs), env);
-  const rows = (variant: string): Row[] =>
-    Object.entries(configs).map(([config, label]) => ({ label, runs: runs(results, config, variant) }));
-  const baseline = configs.none;
-  const checks = Object.entries(configs).map(
-    ([config, label]) =>
-      `  ${label}: guard's own store exists: ${fact(results, config, 'ownStoreCreated')}; ` +
-      `attest() entered a new AsyncLocalStorage: ${fact(results, config, 'newStoreEntered')}; ` +
-      `isAttested() after an await inside attest(): ${fact(results, config, 'attestedAfterAwait')}; ` +
-      `AsyncLocalStorage instances entered: ${fact(results, config, 'storesEntered')}`,
-  );
-  const perCall = Number(fact(results, 'none', 'asyncResourcesPerCall').split(' / ')[0]);
-  const perAwait =
-    median(runs(results, 'none+attest', 'await').flat()) - median(runs(results, 'none', 'await').flat());
-  section('2. Cost of an active AsyncLocalStorage on every await (one process per run)', [
-    'OTel rows: AsyncLocalStorageContextManager registered and used once, as a traced app does at its first span.',
-    '',
-    'ns per `await null` (loop of 1e6):',
-    formatTable(rows('await'), { unit: 'ns', baseline, digits: 1 }),
-    '',
-    'openai loopback call through a MimaGovernance.wrap() client, µs per call:',
-    formatTable(rows('call'), { unit: 'µs', baseline }),
-    '',
-    `an openai call creates about ${perCall} async resources (promises, timers, sockets); at +${perAwait.toFixed(0)} ns ` +
-      `each that predicts about +${((perCall * perAwait) / 1000).toFixed(0)} µs per call with the store active`,
-    '',
-    'checks:',
-    ...checks,
-  ]);
 }
 
-async function isAttestedCost(env: NodeJS.ProcessEnv): Promise<void> {
-  const results = await runRounds('is-attested', ['none', 'otel'], env);
-  const row = (config: string, variant: string, label: string): Row => ({
-    label,
-    runs: runs(results, config, variant),
-  });
-  section('3. isAttested() and the patched method, ns per call', [
-    formatTable(
-      [
-        row('none', 'isAttested(), no store yet', 'no context manager, no store, not attested'),
-        row('none', 'isAttested(), not attested', 'no context manager, own store, not attested'),
-        row('none', 'isAttested(), attested', 'no context manager, own store, attested'),
-        row('otel', 'isAttested(), not attested', 'OTel context manager, not attested'),
-        row('otel', 'isAttested(), attested', 'OTel context manager, attested'),
-      ],
-      { unit: 'ns', baseline: 'no context manager, no store, not attested', digits: 2 },
-    ),
-    '',
-    'methodRequest: original called directly vs the guard wrapper on the attested path:',
-    formatTable(
-      [
-        row('none', 'original methodRequest', 'original (no context manager process)'),
-        row('none', 'patched methodRequest, attested', 'patched, attested via own store'),
-      ],
-      { unit: 'ns', baseline: 'original (no context manager process)', digits: 2 },
-    ),
-    formatTable(
-      [
-        row('otel', 'original methodRequest', 'original (OTel context manager process)'),
-        row('otel', 'patched methodRequest, attested', 'patched, attested via OTel context'),
-      ],
-      { unit: 'ns', baseline: 'original (OTel context manager process)', digits: 2 },
-    ),
-    '',
-    'a call through attest(fn) vs fn() itself (fn returns 1):',
-    formatTable(
-      [
-        row('none', 'fn()', 'fn() (no context manager process)'),
-        row('none', 'attest(fn)()', 'attest(fn)(), own store'),
-      ],
-      { unit: 'ns', baseline: 'fn() (no context manager process)', digits: 2 },
-    ),
-    formatTable(
-      [
-        row('otel', 'fn()', 'fn() (OTel context manager process)'),
-        row('otel', 'attest(fn)()', 'attest(fn)(), OTel context'),
-      ],
-      { unit: 'ns', baseline: 'fn() (OTel context manager process)', digits: 2 },
-    ),
-    '',
-    `guard's own store exists after attest(): no context manager: ${fact(results, 'none', 'ownStoreCreated')}; ` +
-      `OTel context manager: ${fact(results, 'otel', 'ownStoreCreated')}`,
-  ]);
+/**
+ * Numbers to 6 significant digits, laid out as the repository's Prettier lays out JSON, so that the
+ * file passes `prettier --check` as written (plain JSON.stringify layout when Prettier is missing).
+ */
+async function formatJson(value: unknown): Promise<string> {
+  const text = JSON.stringify(
+    value,
+    (_key, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v),
+    2,
+  );
+  try {
+    const prettier = await import('prettier');
+    const options = (await prettier.resolveConfig(path.join(ROOT, 'bench', 'results.json'))) ?? {};
+    return await prettier.format(text, { ...options, parser: 'json' });
+  } catch {
+    return `${text}\n`;
+  }
 }
 
 async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
   const started = Date.now();
+  const selected = CASE_NAMES.filter((name) => options.only.length === 0 || options.only.includes(name));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-bench-'));
-  const server = await startLoopbackServer();
-  // The scenarios write their JSONL reports here, never to ~/.mima.
-  const env = {
-    BENCH_TMP_DIR: tmp,
-    BENCH_PORT: String(server.port),
-    MIMA_GUARD_LOG_FILE: path.join(tmp, 'env.jsonl'),
-  };
-  const cpus = os.cpus();
-  console.log('@mima-governance/instrumentation-guard benchmarks');
+  const host = machine();
+  const command = `npm run bench${options.quick ? ' -- --quick' : ''}${options.only.length ? ` ${options.only.join(' ')}` : ''}`;
+  console.log(`@mima-governance/instrumentation-guard benchmark (${options.quick ? 'quick' : 'full'} run)`);
   console.log(
-    `node ${process.version} ${process.platform}/${process.arch}, ${cpus.length} x ${cpus[0]?.model ?? '?'}, ` +
-      `${ROUNDS} rounds (configurations interleaved round-robin), ${new Date().toISOString()}`,
+    `node ${host.node} ${host.platform}, ${host.nproc} CPUs (${host.cpu}), ${new Date().toISOString()}`,
   );
-  // `node build/bench/run.js 2 3` runs only those sections.
-  const only = process.argv.slice(2);
+
+  const needsServer = selected.some((name) => name === 'loopback' || name === 'no-attest');
+  const server = needsServer ? await startLoopbackServer() : undefined;
+  const env: NodeJS.ProcessEnv = {
+    BENCH_TMP_DIR: tmp,
+    BENCH_PORT: String(server?.port ?? 0),
+    // Whatever a scenario enables, its reports stay in tmp and no daemon on the machine gets them.
+    MIMA_GUARD_LOG_FILE: path.join(tmp, 'env-guard.jsonl'),
+    MIMA_DAEMON_SOCKET: path.join(tmp, 'no-daemon.sock'),
+  };
+
+  const figures: Figure[] = [];
+  const details: Record<string, unknown> = {};
+  const failures: string[] = [];
   try {
-    for (const [name, run] of [
-      ['1', openaiCall],
-      ['2', awaitCost],
-      ['3', isAttestedCost],
-    ] as const) {
-      if (only.length > 0 && !only.includes(name)) continue;
-      const sectionStart = Date.now();
-      await run(env);
-      console.log(`(section ${name}: ${((Date.now() - sectionStart) / 1000).toFixed(1)} s)`);
+    for (const name of selected) {
+      const { title, run } = CASES[name];
+      const heading = `${name}: ${title}`;
+      console.log(`\n${heading}\n${'-'.repeat(heading.length)}`);
+      const caseStart = Date.now();
+      try {
+        const outcome = await run({
+          quick: options.quick,
+          sizes: options.sizes,
+          tmp,
+          env,
+          print: (text = '') => console.log(text),
+        });
+        figures.push(...outcome.figures);
+        details[name] = outcome.details;
+        for (const figure of outcome.figures) {
+          if (figure.lost) failures.push(`${figure.id}: ${figure.lost} records lost`);
+        }
+      } catch (error) {
+        failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(error);
+      }
+      console.log(`(${name}: ${((Date.now() - caseStart) / 1000).toFixed(1)} s)`);
     }
   } finally {
-    await server.close();
+    const requests = await server?.close();
+    if (requests !== undefined) console.log(`\n${requests} loopback requests answered`);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  console.log(
-    `\n${server.requests()} loopback requests; total ${((Date.now() - started) / 1000).toFixed(1)} s`,
-  );
+
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`\nSummary (${command}, ${seconds.toFixed(0)} s)\n`);
+  console.log(summaryTable(figures, options.quick));
+  const results = {
+    command,
+    quick: options.quick,
+    date: new Date().toISOString(),
+    seconds: Math.round(seconds),
+    machine: host,
+    figures,
+    details,
+    failures,
+  };
+  // Only a full run of every case is the record; quick runs and subsets go to a temp file.
+  const file =
+    options.quick || options.only.length
+      ? path.join(os.tmpdir(), `mima-bench-${options.quick ? 'quick' : 'partial'}.json`)
+      : path.join(ROOT, 'bench', 'results.json');
+  fs.writeFileSync(file, await formatJson(results));
+  console.log(`\nresults: ${file}`);
+  if (failures.length) {
+    console.error(`\nFAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+    process.exit(1);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-/** Medians and the plain-text tables run.ts prints. */
+/** Medians and the per-round comparisons every case reports. */
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -7,51 +7,59 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-export interface Row {
-  label: string;
-  /** Samples per run (per child process), in round order, so run i pairs with the baseline's run i. */
-  runs: readonly (readonly number[])[];
-}
-
-export interface TableOptions {
-  unit: string;
-  /** Label of the row the ratios and differences are taken against. */
-  baseline: string;
-  digits?: number;
-}
-
 /**
- * variant | median of all samples | ratio | per-run ratio range | difference | samples.
- * The ratio is the median of the per-run ratios (each run against the baseline's run of the
- * same round), so a slow or fast process moves both sides of its own ratio.
+ * A variant against its baseline, one value per round (a child process, or a tinybench round):
+ * each round's figure pairs with the baseline's figure of the same round, so a slow or fast
+ * moment moves both sides of its own comparison.
  */
-export function formatTable(rows: readonly Row[], options: TableOptions): string {
-  const digits = options.digits ?? 1;
-  const base = rows.find((row) => row.label === options.baseline);
-  if (!base) throw new Error(`no baseline row ${options.baseline}`);
-  const baseMedian = median(base.runs.flat());
-  const lines = [
-    ['variant', `median ${options.unit}`, 'ratio', 'ratio range', `diff ${options.unit}`, 'samples'],
-  ];
-  for (const row of rows) {
-    const value = median(row.runs.flat());
-    const ratios = row.runs.map((run, i) => median(run) / median(base.runs[i] ?? []));
-    const diff = value - baseMedian;
-    lines.push([
-      row === base ? `${row.label} [baseline]` : row.label,
-      value.toFixed(digits),
-      median(ratios).toFixed(3),
-      `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`,
-      `${diff >= 0 ? '+' : ''}${diff.toFixed(digits)}`,
-      String(row.runs.flat().length),
-    ]);
+export interface Comparison {
+  /** Median of the variant's per-round figures. */
+  value: number;
+  /** Median of the baseline's per-round figures. */
+  base: number;
+  /** Median over rounds of (variant - baseline). */
+  diff: number;
+  /** Median over rounds of (variant / baseline). */
+  ratio: number;
+  /** Lowest and highest per-round ratio: the spread says how much noise there is. */
+  ratioRange: [number, number];
+  rounds: number;
+}
+
+export function compare(variant: readonly number[], baseline: readonly number[]): Comparison {
+  if (variant.length === 0 || variant.length !== baseline.length) {
+    throw new Error(`cannot compare ${variant.length} rounds with ${baseline.length}`);
   }
-  const widths = lines[0].map((_, column) => Math.max(...lines.map((line) => line[column].length)));
-  return lines
-    .map((line) =>
-      line
+  const ratios = variant.map((v, i) => v / baseline[i]);
+  return {
+    value: median(variant),
+    base: median(baseline),
+    diff: median(variant.map((v, i) => v - baseline[i])),
+    ratio: median(ratios),
+    ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+    rounds: variant.length,
+  };
+}
+
+export function signed(value: number, digits: number): string {
+  return `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
+}
+
+/** `+0.42 %` from a ratio. */
+export function percent(ratio: number, digits = 2): string {
+  return `${signed((ratio - 1) * 100, digits)} %`;
+}
+
+/** Plain-text table: first column left-aligned, the others right-aligned. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
+  return all
+    .map((row) =>
+      row
         .map((cell, column) => (column === 0 ? cell.padEnd(widths[0]) : cell.padStart(widths[column])))
-        .join('  '),
+        .join('  ')
+        .trimEnd(),
     )
     .join('\n');
 }
