@@ -38,7 +38,9 @@ export function captureCallLocation(): CodeLocation | undefined {
       return second.location;
     }
     Error.stackTraceLimit = MAX_FRAMES;
-    const mapped = locationFromStack(new Error().stack ?? '');
+    // A formatter someone installed may return anything: only a string is read.
+    const stack: unknown = new Error().stack;
+    const mapped = typeof stack === 'string' ? locationFromStack(stack) : undefined;
     if (mapped) return mapped;
     const frames = locationFromFrames();
     return frames === 'not found' ? undefined : frames?.location;

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { locationFromStack } from '../src/call-location';
+import { captureCallLocation, locationFromStack } from '../src/call-location';
 import { ROOT } from './helpers/guard';
 
 const app = path.join(ROOT, 'app', 'server.js');
@@ -43,5 +43,18 @@ describe('call location', () => {
       file: path.join('test', 'fixtures', 'where.ts'),
       line: 4,
     });
+  });
+
+  it('falls back to the structured frames when an installed stack formatter returns no string', () => {
+    const previous = Error.prepareStackTrace;
+    Error.prepareStackTrace = function customFormatter() {
+      return { not: 'a string' };
+    };
+    try {
+      const location = captureCallLocation();
+      assert.match(location?.file ?? '', /call-location\.test\.js$/);
+    } finally {
+      Error.prepareStackTrace = previous;
+    }
   });
 });
