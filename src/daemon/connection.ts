@@ -30,8 +30,8 @@ export interface ConnectionHooks {
 }
 
 /**
- * One client. Lines are handled one at a time, in order, so replies come in the order of the
- * lines; whatever a line holds, the worst outcome is an error reply for it.
+ * One client. Each line is checked and its batch written as it arrives; replies go out in the
+ * order of the lines. Whatever a line holds, the worst outcome is an error reply for it.
  */
 export class Connection {
   readonly closed: Promise<void>;
@@ -82,20 +82,29 @@ export class Connection {
   private enqueue(event: LineEvent): void {
     this.pending++;
     if (this.pending >= MAX_PENDING_LINES) this.socket.pause();
+    // The batch's write starts at once, so the batches of lines in flight share file writes
+    // (the log's flush takes everything queued); the replies still go out in line order.
+    const outcome = this.handle(event).catch((error: unknown) => {
+      log.error('daemon failed to handle a line', error);
+      return undefined;
+    });
     this.work = this.work
-      .then(() => this.handle(event))
-      .catch((error: unknown) => log.error('daemon failed to handle a line', error))
+      .then(() => outcome)
+      .then((reply) => {
+        if (reply) this.reply(reply);
+      })
       .finally(() => {
         this.pending--;
         if (this.pending < MAX_PENDING_LINES / 2 && !this.draining) this.socket.resume();
       });
   }
 
-  private async handle(event: LineEvent): Promise<void> {
+  /** The reply a line earns (none for an empty line), counted; resolves once its batch is written. */
+  private async handle(event: LineEvent): Promise<DaemonReply | undefined> {
     if (event.kind === 'too-long') return this.reject(`line longer than ${MAX_LINE_BYTES} bytes`);
     if (event.kind === 'unterminated') return this.reject('connection ended inside a line');
     // An empty line carries nothing; it is neither accepted nor rejected.
-    if (event.line.length === 0) return;
+    if (event.line.length === 0) return undefined;
     let value: unknown;
     try {
       value = JSON.parse(utf8.decode(event.line));
@@ -105,17 +114,16 @@ export class Connection {
     const validation = validateMessage(value);
     if (!validation.ok) return this.reject(validation.reason, validation.seq);
     const { seq } = validation.message;
-    if (await this.hooks.accept(validation.message)) {
-      this.hooks.accepted();
-      this.reply({ v: PROTOCOL_VERSION, type: 'ack', seq });
-    } else {
-      this.reject('the daemon could not write the batch to its log', seq);
+    if (!(await this.hooks.accept(validation.message))) {
+      return this.reject('the daemon could not write the batch to its log', seq);
     }
+    this.hooks.accepted();
+    return { v: PROTOCOL_VERSION, type: 'ack', seq };
   }
 
-  private reject(reason: string, seq?: number): void {
+  private reject(reason: string, seq?: number): DaemonReply {
     this.hooks.rejected();
-    this.reply({ v: PROTOCOL_VERSION, type: 'error', ...(seq === undefined ? {} : { seq }), reason });
+    return { v: PROTOCOL_VERSION, type: 'error', ...(seq === undefined ? {} : { seq }), reason };
   }
 
   private reply(reply: DaemonReply): void {

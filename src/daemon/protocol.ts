@@ -38,8 +38,15 @@ export interface ErrorMessage {
 export type DaemonReply = AckMessage | ErrorMessage;
 
 export function encodeRecords(seq: number, records: DetectionRecord[]): string {
-  const message: RecordsMessage = { v: PROTOCOL_VERSION, type: 'records', seq, records };
-  return JSON.stringify(message) + '\n';
+  return encodeRecordsJson(
+    seq,
+    records.map((record) => JSON.stringify(record)),
+  );
+}
+
+/** encodeRecords for records already serialised (each one JSON object), without parsing them again. */
+export function encodeRecordsJson(seq: number, records: readonly string[]): string {
+  return `{"v":${PROTOCOL_VERSION},"type":"records","seq":${seq},"records":[${records.join(',')}]}\n`;
 }
 
 export function encodeReply(reply: DaemonReply): string {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { diag } from '@opentelemetry/api';
-import { encodeRecords, MAX_LINE_BYTES, type DaemonReply } from '../daemon/protocol';
+import { encodeRecordsJson, MAX_LINE_BYTES, type DaemonReply } from '../daemon/protocol';
 import { LineReader } from '../daemon/line-reader';
 import type { DetectionRecord } from '../types';
 import { PACKAGE_NAME } from '../version';
@@ -187,15 +187,17 @@ export class DaemonSink implements RecordSink {
       return;
     }
     while (this.queue.length) {
+      // Each record is serialised once: the JSON measured is the JSON sent.
+      const json: string[] = [];
       let bytes = 0;
-      let count = 0;
-      while (count < this.queue.length) {
-        const size = Buffer.byteLength(JSON.stringify(this.queue[count])) + 1;
-        if (count > 0 && bytes + size > MAX_BATCH_BYTES) break;
+      while (json.length < this.queue.length) {
+        const line = JSON.stringify(this.queue[json.length]);
+        const size = Buffer.byteLength(line) + 1;
+        if (json.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+        json.push(line);
         bytes += size;
-        count++;
       }
-      const records = this.queue.splice(0, count);
+      const records = this.queue.splice(0, json.length);
       if (bytes > MAX_BATCH_BYTES) {
         // One record the daemon would refuse as too long: the file takes it.
         this.toFallback(records);
@@ -205,7 +207,7 @@ export class DaemonSink implements RecordSink {
       const timer = setTimeout(() => this.onAckTimeout(socket), this.ackTimeoutMs).unref();
       this.unacked.set(seq, { seq, records, timer });
       this.unackedRecords += records.length;
-      socket.write(encodeRecords(seq, records));
+      socket.write(encodeRecordsJson(seq, json));
     }
   }
 
