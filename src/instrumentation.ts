@@ -3,7 +3,9 @@ import {
   InstrumentationNodeModuleDefinition,
   InstrumentationNodeModuleFile,
 } from '@opentelemetry/instrumentation';
-import * as semver from 'semver';
+// The functions only: the whole of semver is about 25 modules to load at start-up.
+import satisfies from 'semver/functions/satisfies';
+import valid from 'semver/functions/valid';
 import { resolveConfig, type ResolvedConfig } from './config';
 import { activeGuard, GuardRuntime, setActiveGuard } from './guard';
 import { syncNetworkBackstop } from './network/backstop';
@@ -138,7 +140,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
   private patchEntryModule(definition: SdkDefinition, exports: unknown, version: string): unknown {
     let entry = exports;
     for (const point of definition.patchPoints) {
-      if (!point.inEntryModule || !semver.satisfies(version, point.versions)) continue;
+      if (!point.inEntryModule || !satisfies(version, point.versions)) continue;
       entry = this.replacedExports(definition, point, entry);
       const known = allPatches();
       const targets = point
@@ -165,7 +167,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
   /** One diag warning, instead of a silent no-op, for a version or layout the guard cannot patch. */
   private checkVersion(definition: SdkDefinition, version: string): void {
     if (hasStatusFor(definition.module, version)) return;
-    const supported = semver.valid(version) && semver.satisfies(version, definition.supportedVersions);
+    const supported = valid(version) && satisfies(version, definition.supportedVersions);
     const problem = supported
       ? `no patch point was found in ${definition.module} ${version}; its calls are not checked`
       : `${definition.module} ${version} is outside the versions the guard supports (${definition.supportedVersions}); its calls are not checked`;

@@ -17,6 +17,8 @@ describe('@attest() decorator', () => {
     execFileSync(process.execPath, [
       tsc,
       '--experimentalDecorators',
+      // As the package compiles (tsconfig.json): its sources default-import CommonJS modules.
+      '--esModuleInterop',
       ...['--target', 'ES2022', '--module', 'commonjs', '--strict', '--skipLibCheck', '--types', 'node'],
       ...['--rootDir', ROOT, '--outDir', outDir],
       path.join(ROOT, 'test', 'fixtures', 'decorators.ts'),
