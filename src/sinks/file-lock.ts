@@ -12,41 +12,48 @@ export function tryLock(lockPath: string): (() => void) | undefined {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = fs.openSync(lockPath, 'wx', 0o600);
-      let ino: number;
+      let mine: fs.Stats;
       try {
         fs.writeSync(fd, `${process.pid}\n`);
-        ino = fs.fstatSync(fd).ino;
+        mine = fs.fstatSync(fd);
       } finally {
         fs.closeSync(fd);
       }
-      return () => release(lockPath, ino);
+      return () => removeIfSame(lockPath, mine.ino, mine.mtimeMs);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (!isStale(lockPath)) return undefined;
-      fs.rmSync(lockPath, { force: true });
+      const holder = staleHolder(lockPath);
+      if (holder === 'live') return undefined;
+      // 'gone': the holder released it just now; try again. Never remove a lock we have not judged:
+      // another writer may have taken it since, and two rotations at once delete a backup.
+      if (holder !== 'gone') removeIfSame(lockPath, holder.ino, holder.mtimeMs);
     }
   }
   return undefined;
 }
 
-/** Removes the lock only if it is still ours (a holder judged stale may have been replaced). */
-function release(lockPath: string, ino: number): void {
+/**
+ * Removes the lock only if the path still holds the same file (inode and, as inodes are reused at
+ * once, the modification time too).
+ */
+function removeIfSame(lockPath: string, ino: number, mtimeMs: number): void {
   try {
-    if (fs.lstatSync(lockPath).ino === ino) fs.unlinkSync(lockPath);
+    const stat = fs.lstatSync(lockPath);
+    if (stat.ino === ino && stat.mtimeMs === mtimeMs) fs.unlinkSync(lockPath);
   } catch {
     // Already gone.
   }
 }
 
-function isStale(lockPath: string): boolean {
+/** 'live', 'gone' (vanished while we looked), or the stats of a lock left by a dead or stuck holder. */
+function staleHolder(lockPath: string): 'live' | 'gone' | fs.Stats {
   try {
     const stat = fs.lstatSync(lockPath);
-    if (Date.now() - stat.mtimeMs > STALE_LOCK_MS) return true;
+    if (Date.now() - stat.mtimeMs > STALE_LOCK_MS) return stat;
     const pid = Number.parseInt(fs.readFileSync(lockPath, 'utf8'), 10);
-    return Number.isInteger(pid) && pid > 0 && !isAlive(pid);
+    return Number.isInteger(pid) && pid > 0 && !isAlive(pid) ? stat : 'live';
   } catch {
-    // Vanished between open and stat: the holder released it; try again.
-    return true;
+    return 'gone';
   }
 }
 
