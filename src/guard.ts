@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { diag } from '@opentelemetry/api';
 import { runCovered, runCoveredIfCarried } from './attestation';
 import { captureCallLocation } from './call-location';
 import type { ResolvedConfig } from './config';
@@ -9,9 +8,9 @@ import type { SinkChain } from './sinks/chain';
 import type { Reporting } from './sinks/reporting';
 import { HostMatcher } from './network/hosts';
 import type { CallDescription, DetectionRecord } from './types';
-import { PACKAGE_NAME } from './version';
+import { guardLog } from './safe-log';
 
-const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
+const log = guardLog;
 
 export const WARNING_TYPE = 'MimaUnattestedCallWarning';
 
@@ -57,6 +56,33 @@ export class GuardRuntime {
           ? ' It was not blocked: the guard sees it only on the network.'
           : undefined;
     this.detect(call, false, note);
+  }
+
+  /** Modules whose calls the guard could not check: one diag message each, not one per call. */
+  private readonly checkFaults = new Set<string>();
+
+  /**
+   * The guard could not check a call (the SDK definition failed to describe it: an SDK that changed
+   * shape, a hostile request). The call goes through, and is still reported, as `<module>.unknown`
+   * with `blocked: false`; the fault is logged once per SDK.
+   */
+  checkFailed(module: string, error: unknown): void {
+    if (!this.checkFaults.has(module)) {
+      this.checkFaults.add(module);
+      log.error(`guard check failed for a ${module} call; the call goes through`, error);
+    }
+    const { mode } = this.config;
+    const note =
+      mode === 'warn'
+        ? ''
+        : mode === 'block'
+          ? ' It was not blocked: the guard could not check it.'
+          : undefined;
+    try {
+      this.detect({ callSite: `${module}.unknown`, provider: module, operation: 'unknown' }, false, note);
+    } catch {
+      // Logged above; the call goes through either way.
+    }
   }
 
   /**
@@ -128,7 +154,7 @@ export function onUnattestedCall(
   try {
     blocked = active?.check(definition.describe(self, args, name));
   } catch (error) {
-    log.error(`guard check failed for a ${definition.module} call; the call goes through`, error);
+    active?.checkFailed(definition.module, error);
   }
   if (blocked) return definition.fail(original, self, args, blocked, name);
   // Covered: the inner patched calls of SDKs built on others, and the call's own requests,
