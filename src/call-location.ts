@@ -38,14 +38,26 @@ export function captureCallLocation(): CodeLocation | undefined {
       return second.location;
     }
     Error.stackTraceLimit = MAX_FRAMES;
-    // A formatter someone installed may return anything: only a string is read.
-    const stack: unknown = new Error().stack;
+    // A formatter someone installed may return anything, or throw: only a string is read.
+    const stack = formattedStack();
     const mapped = typeof stack === 'string' ? locationFromStack(stack) : undefined;
     if (mapped) return mapped;
     const frames = locationFromFrames();
     return frames === 'not found' ? undefined : frames?.location;
+  } catch {
+    // A stack the app's hooks made impossible to read: the record has no location, the call goes on.
+    return undefined;
   } finally {
     Error.stackTraceLimit = limit;
+  }
+}
+
+function formattedStack(): unknown {
+  try {
+    return new Error().stack;
+  } catch {
+    // The app's Error.prepareStackTrace threw: the structured frames still tell the caller.
+    return undefined;
   }
 }
 

@@ -1,6 +1,4 @@
 import type * as net from 'node:net';
-import { diag } from '@opentelemetry/api';
-import { PACKAGE_NAME } from '../version';
 import { LineReader, type LineEvent } from './line-reader';
 import {
   encodeReply,
@@ -10,8 +8,9 @@ import {
   type RecordsMessage,
 } from './protocol';
 import { validateMessage } from './validate';
+import { guardLog } from '../safe-log';
 
-const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
+const log = guardLog;
 
 /** Lines waiting for their turn before the connection stops reading (memory stays bounded). */
 const MAX_PENDING_LINES = 32;

@@ -1,4 +1,4 @@
-import { diag, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -6,11 +6,12 @@ import { SPAN_NAME_AI_CALL } from '../semconv';
 import { recordSpanAttributes } from '../sinks/span-sink';
 import type { DetectionRecord } from '../types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
+import { guardLog } from '../safe-log';
 
 const TRACES_PATH = 'v1/traces';
 const SHUTDOWN_WAIT_MS = 3_000;
 
-const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
+const log = guardLog;
 
 /**
  * Sends accepted records on as `mima.ai_call` spans over OTLP/HTTP (JSON), through a

@@ -1,14 +1,13 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
-import { diag } from '@opentelemetry/api';
 // The functions only: the whole of semver is about 25 modules to load at start-up.
 import satisfies from 'semver/functions/satisfies';
 import { isAttestedOrCovered, uncoveredCallsRan } from '../attestation';
 import { activeGuard } from '../guard';
 import { GEN_AI_OPERATION_UNKNOWN } from '../semconv';
-import { PACKAGE_NAME } from '../version';
 import { httpAuthority, undiciAuthority } from './requests';
+import { guardLog } from '../safe-log';
 
-const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
+const log = guardLog;
 
 /** `fetch` (Node's bundled undici, and the undici package): published in the caller's stack. */
 export const UNDICI_CHANNEL = 'undici:request:create';

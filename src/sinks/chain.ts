@@ -1,9 +1,23 @@
 import type { CallDescription, DetectionRecord } from '../types';
 import type { RecordSink } from './sink';
+import { guardLog } from '../safe-log';
+
+const log = guardLog;
+
+/**
+ * The faults of sinks whose write() threw: sink name → the errors told (name and message), across
+ * chains (a reconfiguration builds a new chain). One diag message per fault, not per call; a
+ * successful write of the sink clears its faults, so a later one is told again.
+ */
+const failingSinks = new Map<string, Set<string>>();
+/** Distinct faults told per sink at most: errors whose message varies per call stop there. */
+const MAX_FAULTS_TOLD = 10;
 
 /**
  * The fallback chain: each record goes to the first sink that takes it. `always` sinks get
  * every record as well (report mode promises its JSONL file). The last sink always takes.
+ * A sink that throws (an app's span processor or exporter that throws inside startSpan or end)
+ * counts as not taking the record: it goes on to the next sink, at worst a duplicate.
  */
 export class SinkChain {
   constructor(
@@ -14,13 +28,13 @@ export class SinkChain {
   report(record: DetectionRecord, call: CallDescription): void {
     let takenBy: RecordSink | undefined;
     for (const sink of this.sinks) {
-      if (sink.write(record, call)) {
+      if (offer(sink, record, call)) {
         takenBy = sink;
         break;
       }
     }
     for (const sink of this.always) {
-      if (sink !== takenBy) sink.write(record, call);
+      if (sink !== takenBy) offer(sink, record, call);
     }
   }
 
@@ -32,5 +46,22 @@ export class SinkChain {
   /** In order, so that what a sink hands to its fallback while flushing is flushed too. */
   async flush(): Promise<void> {
     for (const sink of this.members) await sink.flush();
+  }
+}
+
+function offer(sink: RecordSink, record: DetectionRecord, call: CallDescription): boolean {
+  try {
+    const taken = sink.write(record, call);
+    if (failingSinks.size > 0) failingSinks.delete(sink.name);
+    return taken;
+  } catch (error) {
+    let told = failingSinks.get(sink.name);
+    if (!told) failingSinks.set(sink.name, (told = new Set()));
+    const fault = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (!told.has(fault) && told.size < MAX_FAULTS_TOLD) {
+      told.add(fault);
+      log.error(`the guard's ${sink.name} sink failed; its records go to the next sink`, error);
+    }
+    return false;
   }
 }

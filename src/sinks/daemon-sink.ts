@@ -1,14 +1,13 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { diag } from '@opentelemetry/api';
 import { encodeRecordsJson, MAX_LINE_BYTES, type DaemonReply } from '../daemon/protocol';
 import { LineReader } from '../daemon/line-reader';
 import type { DetectionRecord } from '../types';
-import { PACKAGE_NAME } from '../version';
 import { flushAtExit, stopFlushingAtExit } from './exit-flush';
 import type { RecordSink } from './sink';
+import { guardLog } from '../safe-log';
 
-const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
+const log = guardLog;
 
 export interface DaemonSinkOptions {
   /** An unacknowledged batch older than this drops the connection: its records go to the fallback. Default 5 s. */

@@ -1,11 +1,10 @@
-import { diag } from '@opentelemetry/api';
-import { PACKAGE_NAME } from '../version';
 import type { DetectionRecord } from '../types';
 import { flushAtExit, stopFlushingAtExit } from './exit-flush';
 import { appendWhole, appendWholeSync, LogFile, NotRegularFileError } from './log-file';
 import type { RecordSink } from './sink';
+import { guardLog } from '../safe-log';
 
-const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
+const log = guardLog;
 
 export interface JsonlFileSinkOptions {
   /** Rotate before a batch would take the file past this many bytes. Default 10 MB. */

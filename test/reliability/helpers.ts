@@ -1,0 +1,124 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import nock from 'nock';
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { activeGuard } from '../../src/guard';
+import type { DetectionRecord } from '../../src/types';
+import { PACKAGE_NAME } from '../../src/version';
+import { AI_BASE_URL, type AIModule, type AIOpenAIProvider } from '../helpers/ai';
+import { countingReply } from '../helpers/mock-http';
+import { BASE_URL, chatCompletion, type OpenAIClient, userMessage } from '../helpers/openai';
+
+/** A short private directory (0700): Unix socket paths are limited to about 107 bytes. */
+export const tempDir = (prefix = 'mima-rel-') => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+
+export async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export const daemonConnected = () => activeGuard()?.reporting.daemon.connected === true;
+
+/** Records (not markers) in a JSONL file and its rotations; lines that do not parse are counted. */
+export function readLog(file: string): { records: DetectionRecord[]; torn: number } {
+  const records: DetectionRecord[] = [];
+  let torn = 0;
+  for (let n = 0; n < 100; n++) {
+    const name = n === 0 ? file : `${file}.${n}`;
+    if (!fs.existsSync(name)) {
+      if (n > 0) break;
+      continue;
+    }
+    for (const line of fs.readFileSync(name, 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        const value = JSON.parse(line) as DetectionRecord & { type?: string };
+        if (value.type === undefined) records.push(value);
+      } catch {
+        torn++;
+      }
+    }
+  }
+  return { records, torn };
+}
+
+/**
+ * Diag messages while fn runs, every level from warn up, split into the guard's own (its component
+ * logger puts its namespace first) and everyone else's (the OTel SDK's global error handler).
+ */
+export async function captureAllDiag(fn: () => unknown): Promise<{ guard: string[]; other: string[] }> {
+  const guard: string[] = [];
+  const other: string[] = [];
+  const collect = (...args: unknown[]) => {
+    const text = args.map((arg) => (arg instanceof Error ? `${arg.message}` : String(arg))).join(' ');
+    (args[0] === PACKAGE_NAME ? guard : other).push(text);
+  };
+  const logger: DiagLogger = { error: collect, warn: collect, info() {}, debug() {}, verbose() {} };
+  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  try {
+    await fn();
+  } finally {
+    diag.disable();
+  }
+  return { guard, other };
+}
+
+/** An SDK call the fault cases make: a non-Stainless SDK and openai, with their mock replies. */
+export interface Target {
+  name: string;
+  /** Intercepts `times` requests; returns the count of those that really left. */
+  mock(times: number): { requests: number };
+  /**
+   * The app's call: resolves with the model's reply text. `extra`'s properties are defined on the
+   * request as they are (getters stay getters).
+   */
+  call(extra?: object): Promise<string>;
+  /** A valid `model` value for the request. */
+  model(): unknown;
+  callSite: string;
+}
+
+export function openaiTarget(client: OpenAIClient): Target {
+  return {
+    name: 'openai 6',
+    callSite: 'openai.OpenAI.chat',
+    mock: (times) =>
+      countingReply(new URL(BASE_URL).origin, '/v1/chat/completions', () => chatCompletion(), { times }),
+    model: () => 'gpt-test',
+    call: async (extra = {}) => {
+      const body = withProperties({ model: 'gpt-test', messages: userMessage }, extra);
+      const reply = await client.chat.completions.create(
+        body as Parameters<OpenAIClient['chat']['completions']['create']>[0] & { stream?: false },
+      );
+      return reply.choices[0].message.content ?? '';
+    },
+  };
+}
+
+export function aiTarget(ai: AIModule, openai: AIOpenAIProvider): Target {
+  return {
+    name: 'ai 6',
+    callSite: 'ai.generateText',
+    mock: (times) =>
+      countingReply(new URL(AI_BASE_URL).origin, '/v1/chat/completions', () => chatCompletion(), { times }),
+    model: () => openai.chat('gpt-test'),
+    call: async (extra = {}) => {
+      const options = withProperties({ model: openai.chat('gpt-test'), prompt: 'hi' }, extra);
+      const result = await ai.generateText(options as Parameters<AIModule['generateText']>[0]);
+      return result.text;
+    },
+  };
+}
+
+/** base with extra's own properties defined on it as they are: a getter is not called here. */
+export function withProperties(base: object, extra: object): object {
+  return Object.defineProperties(base, Object.getOwnPropertyDescriptors(extra));
+}
+
+export function cleanNock(): void {
+  nock.cleanAll();
+}
