@@ -323,7 +323,12 @@ describe('reliability: a fault inside the guard never reaches the app', () => {
         const outcomes: unknown[] = [];
         const run = async () => {
           target().mock(CALLS);
-          for (let i = 0; i < CALLS; i++) outcomes.push(await target().call().catch((error: unknown) => error));
+          for (let i = 0; i < CALLS; i++)
+            outcomes.push(
+              await target()
+                .call()
+                .catch((error: unknown) => error),
+            );
         };
         let result: { guard: string[] };
         try {
