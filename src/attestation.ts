@@ -48,6 +48,13 @@ export function isAttestedOrCovered(): boolean {
   return active.getValue(ATTESTED_KEY) === true || active.getValue(COVERED_KEY) === true;
 }
 
+/** True inside an unattested call the guard has already reported (its inner patched calls). */
+export function isCovered(): boolean {
+  const own = store?.getStore();
+  if (own !== undefined) return own === 'covered';
+  return context.active().getValue(COVERED_KEY) === true;
+}
+
 /**
  * Sets the flag for the current async context and the work it starts from here on,
  * like the Python guard's ContextVar: other concurrent tasks are not affected. Note that

@@ -19,6 +19,8 @@ export interface ResolvedConfig {
   maxBytes: number;
   backups: number;
   maxQueuedRecords: number;
+  /** 0: no coverage summary line. */
+  coverageSummaryIntervalMs: number;
   modules: Record<string, unknown>;
   networkBackstop: boolean;
   /** The default AI API hosts, then the app's own (networkHosts or MIMA_GUARD_NETWORK_HOSTS). */
@@ -36,6 +38,7 @@ const KNOWN_KEYS = [
   'maxBytes',
   'backups',
   'maxQueuedRecords',
+  'coverageSummaryIntervalMs',
   'modules',
   'networkBackstop',
   'networkHosts',
@@ -78,6 +81,7 @@ export function resolveConfig(
     maxBytes: positiveInteger(config, 'maxBytes') ?? 10 * 1024 * 1024,
     backups: positiveInteger(config, 'backups', 0) ?? 3,
     maxQueuedRecords: positiveInteger(config, 'maxQueuedRecords') ?? 10_000,
+    coverageSummaryIntervalMs: coverageSummaryInterval(config, env),
     modules: modulesOption(config.modules),
     networkBackstop: optionalBoolean(config, 'networkBackstop') ?? true,
     networkHosts: networkHostsOption(config, env),
@@ -113,13 +117,27 @@ function optionalBoolean(config: MimaGuardConfig, key: keyof MimaGuardConfig): b
 
 function positiveInteger(
   config: MimaGuardConfig,
-  key: 'maxBytes' | 'backups' | 'maxQueuedRecords',
+  key: 'maxBytes' | 'backups' | 'maxQueuedRecords' | 'coverageSummaryIntervalMs',
   min = 1,
 ): number | undefined {
   const value = config[key];
   if (value === undefined) return undefined;
   if (typeof value === 'number' && Number.isInteger(value) && value >= min) return value;
   throw new TypeError(`Mima guard option ${key} must be an integer >= ${min}; got ${describe(value)}`);
+}
+
+/** The constructor option, else MIMA_GUARD_COVERAGE_SUMMARY_MS, else 0 (off). */
+function coverageSummaryInterval(config: MimaGuardConfig, env: NodeJS.ProcessEnv): number {
+  const fromConfig = positiveInteger(config, 'coverageSummaryIntervalMs', 0);
+  if (fromConfig !== undefined) return fromConfig;
+  const text = env.MIMA_GUARD_COVERAGE_SUMMARY_MS;
+  if (text === undefined || text === '') return 0;
+  if (!/^\d+$/.test(text)) {
+    throw new TypeError(
+      `Invalid MIMA_GUARD_COVERAGE_SUMMARY_MS ${JSON.stringify(text)}; accepted: an integer number of milliseconds >= 0`,
+    );
+  }
+  return Number(text);
 }
 
 function pathOption(

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { runCovered, runCoveredIfCarried } from './attestation';
+import { isCovered, runCovered, runCoveredIfCarried } from './attestation';
 import { captureCallLocation } from './call-location';
 import type { ResolvedConfig } from './config';
+import { countCall, countingCalls, insideCountedCall, runCounted } from './coverage/call-counts';
 import { MimaAttestationError } from './errors';
 import type { AnyMethod, SdkDefinition } from './sdks/definition';
 import type { SinkChain } from './sinks/chain';
@@ -152,7 +153,9 @@ export function onUnattestedCall(
 ): unknown {
   let blocked: MimaAttestationError | undefined;
   try {
-    blocked = active?.check(definition.describe(self, args, name));
+    const call = definition.describe(self, args, name);
+    if (countingCalls) countCall(call.callSite, false);
+    blocked = active?.check(call);
   } catch (error) {
     active?.checkFailed(definition.module, error);
   }
@@ -170,8 +173,43 @@ export function onUnattestedCall(
  * where the context can carry that without creating the guard's own store (an app that only
  * wraps clients never gets one): see the backstop for the case where it cannot.
  */
-export function onAttestedClientCall(original: AnyMethod, self: unknown, args: unknown[]): unknown {
+export function onAttestedClientCall(
+  definition: SdkDefinition,
+  original: AnyMethod,
+  self: unknown,
+  args: unknown[],
+  name: string,
+): unknown {
+  if (countingCalls) countAttestedCall(definition, self, args, name);
   return active?.networkHosts !== undefined
     ? runCoveredIfCarried(original, self, args)
     : original.apply(self, args);
+}
+
+/**
+ * An attested call while calls are counted (a MeterProvider, or the JSONL coverage summary).
+ * The inner calls of a reported or counted call are part of it and are not counted again.
+ */
+export function onAttestedCall(
+  definition: SdkDefinition,
+  original: AnyMethod,
+  self: unknown,
+  args: unknown[],
+  name: string,
+): unknown {
+  if (isCovered() || insideCountedCall()) return original.apply(self, args);
+  countAttestedCall(definition, self, args, name);
+  return definition.coversInnerCalls ? runCounted(original, self, args) : original.apply(self, args);
+}
+
+let countFailed = false;
+
+function countAttestedCall(definition: SdkDefinition, self: unknown, args: unknown[], name: string): void {
+  try {
+    countCall(definition.describe(self, args, name).callSite, true);
+  } catch (error) {
+    if (countFailed) return;
+    countFailed = true;
+    log.error(`counting an attested ${definition.module} call failed; the call goes through`, error);
+  }
 }

@@ -7,6 +7,8 @@ import {
 import satisfies from 'semver/functions/satisfies';
 import valid from 'semver/functions/valid';
 import { resolveConfig, type ResolvedConfig } from './config';
+import { useMeter } from './coverage/call-counts';
+import { useCoverageSummary } from './coverage/summary-line';
 import { activeGuard, GuardRuntime, setActiveGuard } from './guard';
 import { syncNetworkBackstop } from './network/backstop';
 import { allPatches, applyPatch, patchMethod, removePatch } from './patch';
@@ -86,13 +88,25 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     this.runtime = new GuardRuntime(this.resolved, reporting);
     setActiveGuard(this.runtime);
     syncNetworkBackstop();
+    useMeter(this.meter);
+    useCoverageSummary(reporting.jsonl, this.resolved.coverageSummaryIntervalMs);
+  }
+
+  /** The base class calls this when the MeterProvider is set (registerInstrumentations, NodeSDK). */
+  protected override _updateMetricInstruments(): void {
+    if (this.runtime !== undefined && activeGuard() === this.runtime) useMeter(this.meter);
   }
 
   private stopRuntime(): void {
     const runtime = this.runtime;
     if (!runtime) return;
     this.runtime = undefined;
-    if (activeGuard() === runtime) setActiveGuard(undefined);
+    if (activeGuard() === runtime) {
+      setActiveGuard(undefined);
+      // Written before the sinks close: the summary's last line goes to the log it belongs to.
+      useCoverageSummary(undefined, 0);
+      useMeter(undefined);
+    }
     syncNetworkBackstop();
     this.retire(runtime.reporting, undefined);
   }

@@ -1,5 +1,6 @@
 import { isAttestedClient, isAttestedOrCovered } from './attestation';
-import { onAttestedClientCall, onUnattestedCall } from './guard';
+import { countingCalls } from './coverage/call-counts';
+import { onAttestedCall, onAttestedClientCall, onUnattestedCall } from './guard';
 import type { AnyMethod, SdkDefinition } from './sdks/definition';
 import type { PatchStatus } from './types';
 
@@ -29,9 +30,13 @@ export function isGuardWrapper(fn: unknown): boolean {
  */
 function guardedMethod(definition: SdkDefinition, original: AnyMethod, name: string): AnyMethod {
   const wrapper: Wrapper = function (this: unknown, ...args: unknown[]) {
-    if (isAttestedOrCovered()) return original.apply(this, args);
+    if (isAttestedOrCovered()) {
+      return countingCalls
+        ? onAttestedCall(definition, original, this, args, name)
+        : original.apply(this, args);
+    }
     if (isAttestedClient(this) || isAttestedClient(definition.clientKeyOf?.(this))) {
-      return onAttestedClientCall(original, this, args);
+      return onAttestedClientCall(definition, original, this, args, name);
     }
     return onUnattestedCall(definition, original, this, args, name);
   };

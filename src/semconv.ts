@@ -27,3 +27,6 @@ export const ATTR_MIMA_BLOCKED = 'mima.blocked';
 export const ATTR_MIMA_RECORD_ID = 'mima.record_id';
 
 export const SPAN_NAME_AI_CALL = 'mima.ai_call';
+
+/** The guard's own metric: every patched call, attested or not (attributes mima.call_site, mima.attested). */
+export const METRIC_MIMA_GUARD_CALLS = 'mima.guard.calls';

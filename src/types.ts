@@ -22,6 +22,12 @@ export interface MimaGuardConfig extends InstrumentationConfig {
   backups?: number;
   /** JSONL records kept in memory while the file cannot be written; the overflow is counted. Default 10,000. */
   maxQueuedRecords?: number;
+  /**
+   * Every this many ms, write the attested and unattested call counts per call site to the JSONL
+   * log as one `{"type":"coverage"}` line, for `mima-guard report`. 0 (default) is off.
+   * Env MIMA_GUARD_COVERAGE_SUMMARY_MS.
+   */
+  coverageSummaryIntervalMs?: number;
   /** Manual instrumentation: SDK module objects the module hooks cannot see (bundled apps). */
   modules?: Record<string, unknown>;
   /**

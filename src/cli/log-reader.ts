@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { CoverageLine } from '../coverage/summary-line';
 import type { DetectionRecord } from '../types';
 
 /** A `{"type":"dropped",...}` line: records a writer had to give up. `count` defaults to 1. */
@@ -15,6 +16,8 @@ export interface LogContents {
   records: DetectionRecord[];
   duplicates: number;
   dropped: DroppedMarker[];
+  /** `{"type":"coverage"}` lines: attested and unattested call counts per interval. */
+  coverage: CoverageLine[];
   /** Lines that are neither records nor known markers: counted, never fatal. */
   malformed: number;
 }
@@ -38,7 +41,14 @@ export function rotationFiles(file: string): string[] {
 }
 
 export function readLogs(logs: string[]): LogContents {
-  const contents: LogContents = { files: [], records: [], duplicates: 0, dropped: [], malformed: 0 };
+  const contents: LogContents = {
+    files: [],
+    records: [],
+    duplicates: 0,
+    dropped: [],
+    coverage: [],
+    malformed: 0,
+  };
   const seen = new Set<string>();
   for (const file of logs.flatMap(rotationFiles)) {
     const text = readIfStillThere(file);
@@ -65,6 +75,8 @@ function readLine(line: string, contents: LogContents, seen: Set<string>): void 
   const value = parseObject(line);
   if (value?.type === 'dropped') {
     contents.dropped.push(droppedMarker(value));
+  } else if (value?.type === 'coverage' && isCoverageLine(value)) {
+    contents.coverage.push(value);
   } else if (value && value.type === undefined && isRecord(value)) {
     if (typeof value.id === 'string' && seen.has(value.id)) {
       contents.duplicates++;
@@ -101,4 +113,24 @@ function droppedMarker(value: Record<string, unknown>): DroppedMarker {
     ts: typeof value.ts === 'string' ? value.ts : null,
     count: typeof count === 'number' && Number.isInteger(count) && count > 0 ? count : 1,
   };
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function isCoverageLine(value: Record<string, unknown>): value is Record<string, unknown> & CoverageLine {
+  return (
+    typeof value.ts === 'string' &&
+    !Number.isNaN(Date.parse(value.ts)) &&
+    Array.isArray(value.calls) &&
+    value.calls.every(
+      (call: Record<string, unknown> | null) =>
+        call !== null &&
+        typeof call === 'object' &&
+        typeof call.call_site === 'string' &&
+        isCount(call.attested) &&
+        isCount(call.unattested),
+    )
+  );
 }

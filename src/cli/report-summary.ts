@@ -10,6 +10,13 @@ export interface CallGroup {
   last_seen: string;
 }
 
+/** Attested and unattested patched calls, from the coverage summary lines. */
+export interface Coverage {
+  attested: number;
+  unattested: number;
+  call_sites: Array<{ call_site: string; attested: number; unattested: number }>;
+}
+
 export interface ReportSummary {
   files: string[];
   since: string | null;
@@ -19,6 +26,8 @@ export interface ReportSummary {
   dropped: number;
   duplicates: number;
   malformed: number;
+  /** Null when the logs hold no coverage summary line (the summary is off by default). */
+  coverage: Coverage | null;
 }
 
 export function summarise(log: LogContents, since: Date | null): ReportSummary {
@@ -50,6 +59,25 @@ export function summarise(log: LogContents, since: Date | null): ReportSummary {
     dropped: log.dropped.filter((marker) => after(marker.ts)).reduce((sum, marker) => sum + marker.count, 0),
     duplicates: log.duplicates,
     malformed: log.malformed,
+    coverage: coverage(log, after),
+  };
+}
+
+function coverage(log: LogContents, after: (ts: string | null) => boolean): Coverage | null {
+  const lines = log.coverage.filter((line) => after(line.ts));
+  if (lines.length === 0) return null;
+  const bySite = new Map<string, { call_site: string; attested: number; unattested: number }>();
+  for (const call of lines.flatMap((line) => line.calls)) {
+    const site = bySite.get(call.call_site) ?? { call_site: call.call_site, attested: 0, unattested: 0 };
+    site.attested += call.attested;
+    site.unattested += call.unattested;
+    bySite.set(call.call_site, site);
+  }
+  const call_sites = [...bySite.values()].sort((a, b) => a.call_site.localeCompare(b.call_site));
+  return {
+    attested: call_sites.reduce((sum, site) => sum + site.attested, 0),
+    unattested: call_sites.reduce((sum, site) => sum + site.unattested, 0),
+    call_sites,
   };
 }
 

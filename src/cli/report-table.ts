@@ -1,4 +1,4 @@
-import type { CallGroup, ReportSummary } from './report-summary';
+import type { CallGroup, Coverage, ReportSummary } from './report-summary';
 
 const COLUMNS: Array<{ title: string; cell: (group: CallGroup) => string; numeric?: boolean }> = [
   { title: 'CALL SITE', cell: (g) => g.call_site },
@@ -19,6 +19,7 @@ export function formatReport(summary: ReportSummary): string {
     summary.duplicates > 0 && `duplicates ${summary.duplicates} (same record id written twice, counted once)`,
   ].filter((note): note is string => Boolean(note));
   if (notes.length > 0) lines.push('', ...notes);
+  if (summary.coverage) lines.push('', ...coverageLines(summary.coverage));
   return lines.join('\n') + '\n';
 }
 
@@ -42,4 +43,21 @@ function table(groups: CallGroup[]): string[] {
       .join('  ')
       .trimEnd();
   return [line(COLUMNS.map((column) => column.title)), ...rows.map(line)];
+}
+
+/** "attested share": from the coverage summary lines, overall and per call site. */
+function coverageLines(coverage: Coverage): string[] {
+  const share = (attested: number, unattested: number) =>
+    `${attested} of ${attested + unattested} calls attested (${percent(attested, attested + unattested)})`;
+  const width = Math.max(...coverage.call_sites.map((site) => site.call_site.length));
+  return [
+    `coverage: ${share(coverage.attested, coverage.unattested)}`,
+    ...coverage.call_sites.map(
+      (site) => `  ${site.call_site.padEnd(width)}  ${share(site.attested, site.unattested)}`,
+    ),
+  ];
+}
+
+export function percent(part: number, whole: number): string {
+  return whole === 0 ? 'n/a' : `${((100 * part) / whole).toFixed(1)} %`;
 }

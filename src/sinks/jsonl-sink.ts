@@ -80,6 +80,11 @@ export class JsonlFileSink implements RecordSink {
   }
 
   write(record: DetectionRecord): boolean {
+    return this.writeLine(record);
+  }
+
+  /** Queues any JSON line (a record, or a marker such as the coverage summary) like a record. */
+  writeLine(value: object): boolean {
     if (this.closed) return false;
     if (this.queue.length + this.inFlight.length >= this.maxQueued) {
       this.dropped++;
@@ -90,7 +95,7 @@ export class JsonlFileSink implements RecordSink {
       );
       return true;
     }
-    this.queue.push(JSON.stringify(record) + '\n');
+    this.queue.push(JSON.stringify(value) + '\n');
     this.queuedCount++;
     // While the file is failing, the retry timer writes; a write per call would only fail again.
     if (!this.retryTimer) this.schedule();
