@@ -1,6 +1,6 @@
 import type { DetectionRecord } from '../types';
 import { flushAtExit, stopFlushingAtExit } from './exit-flush';
-import { appendWhole, appendWholeSync, LogFile, NotRegularFileError } from './log-file';
+import { appendWhole, appendWholeSync, LogFile, NotRegularFileError, UnsafeLogPathError } from './log-file';
 import type { RecordSink } from './sink';
 import { guardLog } from '../safe-log';
 
@@ -266,6 +266,15 @@ export class JsonlFileSink implements RecordSink {
   }
 
   private failed(error: unknown): void {
+    if (error instanceof UnsafeLogPathError) {
+      this.reportOnce('refused', () =>
+        log.error(
+          `refusing to write the guard's JSONL report ${error.message}. Records are kept in memory and retried`,
+        ),
+      );
+      this.scheduleRetry();
+      return;
+    }
     const refused = error instanceof NotRegularFileError || (error as NodeJS.ErrnoException).code === 'ELOOP';
     if (refused) {
       this.reportOnce('refused', () =>

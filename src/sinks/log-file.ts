@@ -15,6 +15,39 @@ export class NotRegularFileError extends Error {
 }
 
 /**
+ * The log's directory, or the file in it, is one another user could tamper with: refused, never
+ * written. The message names the path and what is accepted.
+ */
+export class UnsafeLogPathError extends Error {
+  readonly code = 'EUNSAFELOGPATH';
+}
+
+/** What the directory and file rules accept, for the refusal's message (SECURITY.md says why). */
+export const ACCEPTED_LOG_PATH =
+  'the log file must be in a directory owned by you (or root) that neither group nor others can write ' +
+  '(the guard creates its directories 0700), and an existing log file must be yours';
+
+/**
+ * Refuses a log directory another user can write (group or others write bit, sticky or not: in a
+ * sticky world-writable directory such as /tmp another user can still create the file first), or
+ * one owned by another user (who can change its mode). Checked before every open, so rotation and
+ * a reopen after another process rotated are covered. Only where POSIX ids exist (not on Windows).
+ */
+function checkDirectory(file: string, uid: number): void {
+  const dir = path.dirname(file);
+  // stat, not lstat: a symlinked directory (~/.mima → elsewhere) is judged by what it points to.
+  const stat = fs.statSync(dir);
+  let problem: string | undefined;
+  if (stat.uid !== uid && stat.uid !== 0) problem = `its directory ${dir} is owned by uid ${stat.uid}`;
+  else if (stat.mode & 0o022) {
+    const mode = (stat.mode & 0o7777).toString(8).padStart(4, '0');
+    const who = stat.mode & 0o002 ? 'others' : 'its group';
+    problem = `its directory ${dir} is writable by ${who} (mode ${mode})`;
+  }
+  if (problem) throw new UnsafeLogPathError(`${file}: ${problem}; ${ACCEPTED_LOG_PATH}`);
+}
+
+/**
  * The log's descriptor, kept open between batches. Before each batch `prepare()` makes it the
  * file now at the path (reopening when another process rotated it: path's ino differs from the
  * descriptor's) and rotates when the batch would take it past maxBytes. Only metadata calls here,
@@ -59,11 +92,21 @@ export class LogFile {
       this.close();
     }
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    // Before opening: O_CREAT must not create the file where another user could read or swap it.
+    const uid = process.geteuid?.();
+    if (uid !== undefined) checkDirectory(this.file, uid);
     const fd = fs.openSync(this.file, OPEN_FLAGS, 0o600);
     const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) {
+    try {
+      if (!stat.isFile()) throw new NotRegularFileError(`${this.file} is not a regular file`);
+      if (uid !== undefined && stat.uid !== uid) {
+        throw new UnsafeLogPathError(
+          `${this.file}: the file is owned by uid ${stat.uid}; ${ACCEPTED_LOG_PATH}`,
+        );
+      }
+    } catch (error) {
       fs.closeSync(fd);
-      throw new NotRegularFileError(`${this.file} is not a regular file`);
+      throw error;
     }
     this.fd = fd;
     this.ino = stat.ino;
