@@ -26,6 +26,8 @@ export interface ReportSummary {
   dropped: number;
   duplicates: number;
   malformed: number;
+  /** Unattested calls per UTC day, from the first day with one to the last, empty days included. */
+  per_day: Array<{ day: string; count: number }>;
   /** Null when the logs hold no coverage summary line (the summary is off by default). */
   coverage: Coverage | null;
 }
@@ -59,8 +61,31 @@ export function summarise(log: LogContents, since: Date | null): ReportSummary {
     dropped: log.dropped.filter((marker) => after(marker.ts)).reduce((sum, marker) => sum + marker.count, 0),
     duplicates: log.duplicates,
     malformed: log.malformed,
+    per_day: perDay(log, after),
     coverage: coverage(log, after),
   };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function perDay(
+  log: LogContents,
+  after: (ts: string | null) => boolean,
+): Array<{ day: string; count: number }> {
+  const counts = new Map<string, number>();
+  for (const record of log.records) {
+    if (record.attested !== false || !after(record.ts)) continue;
+    const day = new Date(record.ts).toISOString().slice(0, 10);
+    counts.set(day, (counts.get(day) ?? 0) + 1);
+  }
+  const days = [...counts.keys()].sort();
+  if (days.length === 0) return [];
+  const series: Array<{ day: string; count: number }> = [];
+  for (let t = Date.parse(days[0]); t <= Date.parse(days[days.length - 1]); t += DAY_MS) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    series.push({ day, count: counts.get(day) ?? 0 });
+  }
+  return series;
 }
 
 function coverage(log: LogContents, after: (ts: string | null) => boolean): Coverage | null {

@@ -1,13 +1,15 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseCommandArgs } from './args';
+import { parseCommandArgs, UsageError } from './args';
 import { print, type Command } from './command';
 import { readLogs } from './log-reader';
 import { daemonLogFile, guardLogFile } from './paths';
+import { renderHtmlReport } from './report-html';
 import { summarise } from './report-summary';
 import { formatReport } from './report-table';
 import { parseSince } from './since';
 
-const USAGE = `Usage: mima-guard report [--file P]... [--since T] [--json] [--fail-on-unattested]
+const USAGE = `Usage: mima-guard report [--file P]... [--since T] [--json | --html OUT] [--fail-on-unattested]
 
 Lists the AI SDK calls made outside attest(), grouped by call site and code location.
 Reads each log with its rotated backups (P.N … P.1, then P) and counts a record once
@@ -20,6 +22,8 @@ Options:
   --since T             only calls at or after T: a duration back from now (30m, 24h, 7d, 2w)
                         or an ISO date or date-time (2026-11-01, 2026-11-01T09:00:00Z)
   --json                print one JSON object, for CI
+  --html OUT            write one self-contained HTML page to OUT (calls per site and per day,
+                        coverage) instead of printing the table
   --fail-on-unattested  exit 1 when any unattested call (or dropped record) is found
   -h, --help            show this help
 
@@ -34,6 +38,7 @@ export const reportCommand: Command = {
       file: { type: 'string', multiple: true },
       since: { type: 'string' },
       json: { type: 'boolean' },
+      html: { type: 'string' },
       'fail-on-unattested': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -44,7 +49,17 @@ export const reportCommand: Command = {
     const since = values.since === undefined ? null : parseSince(values.since);
     const files = values.file?.map((file) => path.resolve(file)) ?? [guardLogFile(), daemonLogFile()];
     const summary = summarise(readLogs(files), since);
-    print(values.json ? JSON.stringify(summary, null, 2) : formatReport(summary));
+    if (values.json && values.html !== undefined) {
+      throw new UsageError('mima-guard report: choose one of --json and --html, not both');
+    }
+    if (values.html !== undefined) {
+      const out = path.resolve(values.html);
+      const page = renderHtmlReport({ summary, scan: null, cwd: process.cwd(), generatedAt: new Date() });
+      fs.writeFileSync(out, page, { mode: 0o600 });
+      print(`wrote ${out}: ${summary.unattested} unattested calls in ${summary.groups.length} places`);
+    } else {
+      print(values.json ? JSON.stringify(summary, null, 2) : formatReport(summary));
+    }
     // A dropped record was an unattested call too: losing it must not turn CI green.
     const found = summary.unattested > 0 || summary.dropped > 0;
     return values['fail-on-unattested'] && found ? 1 : 0;
