@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { MAX_LINE_BYTES, encodeRecords } from '../src/daemon/protocol';
 import { startDaemon, type DaemonHandle, type DaemonOptions } from '../src/daemon/server';
+import { validateMessage } from '../src/daemon/validate';
 import type { DetectionRecord } from '../src/types';
 import {
   logFiles,
@@ -397,6 +398,18 @@ describe('local daemon', () => {
         reason: /^records\[1\]: invalid attested$/,
       },
       {
+        name: 'a ts that is no date (month 13)',
+        line: validLine(makeRecord({ ts: '2026-13-01T00:00:00.000Z', call_site: CANARY }), 13),
+        seq: 13,
+        reason: /^records\[0\]: invalid ts$/,
+      },
+      {
+        name: 'a ts that is text',
+        line: validLine(makeRecord({ ts: CANARY }), 14),
+        seq: 14,
+        reason: /^records\[0\]: invalid ts$/,
+      },
+      {
         name: 'a negative seq',
         line: JSON.stringify({ v: 1, type: 'records', seq: -1, records: [] }),
         reason: /^seq must be a non-negative integer$/,
@@ -408,6 +421,17 @@ describe('local daemon', () => {
         reason: /^records must be an array$/,
       },
     ];
+
+    it('accepts the timestamps other guards write: toISOString, and Python isoformat with microseconds and offset', () => {
+      for (const ts of [
+        '2026-06-28T09:14:22.123Z',
+        '2026-06-28T09:14:22Z',
+        '2026-06-28T09:14:22.123456+00:00',
+      ]) {
+        const result = validateMessage({ v: 1, type: 'records', seq: 1, records: [makeRecord({ ts })] });
+        assert.equal(result.ok, true, `${ts}: ${JSON.stringify(result)}`);
+      }
+    });
 
     it('rejects each bad line with an error reply (seq echoed when known), counts it, and acks the next valid batch', async () => {
       const { handle, logFile } = await started();

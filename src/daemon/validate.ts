@@ -16,8 +16,14 @@ const orNull =
  * Every DetectionRecord field and what it must hold. `satisfies` makes a field added to the type a
  * compile error here, so the daemon's idea of a record cannot drift from the guard's.
  */
+/** What the guard writes (toISOString): checked by a regex, ~4x cheaper than Date.parse per record. */
+const ISO_UTC =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z$/;
+const isTimestamp: FieldCheck = (value) =>
+  isString(value) && (ISO_UTC.test(value as string) || !Number.isNaN(Date.parse(value as string)));
+
 const RECORD_FIELDS = {
-  ts: (value) => isString(value) && !Number.isNaN(Date.parse(value as string)),
+  ts: isTimestamp,
   call_site: isString,
   attested: (value) => value === false,
   mode: (value) => (MODES as readonly unknown[]).includes(value),
@@ -53,13 +59,16 @@ export function validateMessage(value: unknown): Validation {
   return { ok: true, message: value as unknown as RecordsMessage };
 }
 
+/** Every key known, every field valid: no check accepts undefined, so none is missing either. */
 function recordProblem(record: unknown): string | undefined {
   if (!isObject(record)) return 'not a JSON object';
-  const unknownField = Object.keys(record).find((key) => !Object.hasOwn(RECORD_FIELDS, key));
-  if (unknownField !== undefined) return `unknown field ${JSON.stringify(unknownField)}`;
+  for (const key of Object.keys(record)) {
+    if (!Object.hasOwn(RECORD_FIELDS, key)) return `unknown field ${JSON.stringify(key)}`;
+  }
   for (const field of FIELD_NAMES) {
-    if (!Object.hasOwn(record, field)) return `missing ${field}`;
-    if (!RECORD_FIELDS[field](record[field])) return `invalid ${field}`;
+    if (!RECORD_FIELDS[field](record[field])) {
+      return Object.hasOwn(record, field) ? `invalid ${field}` : `missing ${field}`;
+    }
   }
   return undefined;
 }
