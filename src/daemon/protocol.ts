@@ -1,3 +1,4 @@
+import { recordJson } from '../record-line';
 import type { DetectionRecord } from '../types';
 
 /**
@@ -38,10 +39,7 @@ export interface ErrorMessage {
 export type DaemonReply = AckMessage | ErrorMessage;
 
 export function encodeRecords(seq: number, records: DetectionRecord[]): string {
-  return encodeRecordsJson(
-    seq,
-    records.map((record) => JSON.stringify(record)),
-  );
+  return encodeRecordsJson(seq, records.map(recordJson));
 }
 
 /** encodeRecords for records already serialised (each one JSON object), without parsing them again. */

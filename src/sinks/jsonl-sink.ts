@@ -1,3 +1,4 @@
+import { recordJson } from '../record-line';
 import type { DetectionRecord } from '../types';
 import { flushAtExit, stopFlushingAtExit } from './exit-flush';
 import { appendWhole, appendWholeSync, LogFile, NotRegularFileError, UnsafeLogPathError } from './log-file';
@@ -80,11 +81,16 @@ export class JsonlFileSink implements RecordSink {
   }
 
   write(record: DetectionRecord): boolean {
-    return this.writeLine(record);
+    return this.writeSerialised(recordJson(record) + '\n');
   }
 
-  /** Queues any JSON line (a record, or a marker such as the coverage summary) like a record. */
+  /** Queues any JSON value (a record, or a marker such as the coverage summary) as one line. */
   writeLine(value: object): boolean {
+    return this.writeSerialised(JSON.stringify(value) + '\n');
+  }
+
+  /** Queues one line already serialised by the caller: one JSON object and its '\n'. */
+  writeSerialised(line: string): boolean {
     if (this.closed) return false;
     if (this.queue.length + this.inFlight.length >= this.maxQueued) {
       this.dropped++;
@@ -95,7 +101,7 @@ export class JsonlFileSink implements RecordSink {
       );
       return true;
     }
-    this.queue.push(JSON.stringify(value) + '\n');
+    this.queue.push(line);
     this.queuedCount++;
     // While the file is failing, the retry timer writes; a write per call would only fail again.
     if (!this.retryTimer) this.schedule();
