@@ -21,28 +21,43 @@ type Flag = boolean | 'covered';
  * slows every `await` in the app, so apps that never attest, or whose OTel context
  * manager already carries the flag, never pay for it.
  */
-let store: AsyncLocalStorage<Flag> | undefined;
+interface SharedAttestation {
+  store: AsyncLocalStorage<Flag> | undefined;
+  /** SDK client objects passed to MimaGovernance.wrap(): every call through them is attested. */
+  clients: WeakSet<object>;
+}
+
+/**
+ * The store and the wrapped clients are process-wide, not per copy of this package: with two
+ * copies loaded (npm nests two versions), the method is wrapped by one of them, and that wrapper
+ * must see what the other copy's attest(), withAttested(), setAttested() and wrap() set. (The
+ * context keys are shared already: createContextKey is Symbol.for.) The symbol names the format.
+ */
+const SHARED_KEY = Symbol.for('@mima-governance/instrumentation-guard.attestation.v1');
+const shared: SharedAttestation = ((globalThis as Record<symbol, SharedAttestation | undefined>)[
+  SHARED_KEY
+] ??= { store: undefined, clients: new WeakSet<object>() });
 
 function ownStore(): AsyncLocalStorage<Flag> {
-  store ??= new AsyncLocalStorage<Flag>();
-  return store;
+  shared.store ??= new AsyncLocalStorage<Flag>();
+  return shared.store;
 }
 
 /** Whether the guard's own AsyncLocalStorage exists yet (for tests and the benchmark). */
 export function ownStoreCreated(): boolean {
-  return store !== undefined;
+  return shared.store !== undefined;
 }
 
 /** True when the current async context is attested. Called on every patched SDK call. */
 export function isAttested(): boolean {
-  const own = store?.getStore();
+  const own = shared.store?.getStore();
   if (own !== undefined) return own === true;
   return context.active().getValue(ATTESTED_KEY) === true;
 }
 
 /** The patched methods' check: attested, or inside an unattested call already reported. */
 export function isAttestedOrCovered(): boolean {
-  const own = store?.getStore();
+  const own = shared.store?.getStore();
   if (own !== undefined) return own !== false;
   const active = context.active();
   return active.getValue(ATTESTED_KEY) === true || active.getValue(COVERED_KEY) === true;
@@ -50,7 +65,7 @@ export function isAttestedOrCovered(): boolean {
 
 /** True inside an unattested call the guard has already reported (its inner patched calls). */
 export function isCovered(): boolean {
-  const own = store?.getStore();
+  const own = shared.store?.getStore();
   if (own !== undefined) return own === 'covered';
   return context.active().getValue(COVERED_KEY) === true;
 }
@@ -101,7 +116,7 @@ function runFlagged<R>(
     // A working OTel context manager carries the flag through async work by itself; the
     // own store is needed when none is registered, or once setAttested() has created it
     // (its value is read first and must not hide this scope).
-    if (store !== undefined || context.active() !== flagged) {
+    if (shared.store !== undefined || context.active() !== flagged) {
       return ownStore().run(flag, () => fn.apply(thisArg, args));
     }
     return fn.apply(thisArg, args);
@@ -131,7 +146,7 @@ let uncoveredCallRan = false;
 export function runCoveredIfCarried(fn: AnyFunction, thisArg: unknown, args: unknown[]): unknown {
   // Once a call ran uncovered, covering later ones tells the backstop nothing more.
   if (uncoveredCallRan) return (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
-  if (store !== undefined) return runCovered(fn, thisArg, args);
+  if (shared.store !== undefined) return runCovered(fn, thisArg, args);
   const flagged = context.active().setValue(COVERED_KEY, true);
   return context.with(flagged, () => {
     if (context.active() !== flagged) uncoveredCallRan = true;
@@ -285,8 +300,8 @@ function clientKeys(client: object): object[] {
   });
 }
 
-/** SDK client objects passed to MimaGovernance.wrap(): every call through them is attested. */
-const attestedClients = new WeakSet<object>();
+/** SDK client objects passed to MimaGovernance.wrap(), in every copy of the package. */
+const attestedClients = shared.clients;
 
 export function isAttestedClient(client: unknown): boolean {
   return typeof client === 'object' && client !== null && attestedClients.has(client);

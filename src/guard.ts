@@ -130,14 +130,21 @@ export class GuardRuntime {
   }
 }
 
-let active: GuardRuntime | undefined;
+/**
+ * The runtime in force, process-wide rather than per copy of this package: with two copies loaded
+ * (npm nests two versions), a method is wrapped once, by one copy's wrapper, which must report
+ * through whichever copy's instance is enabled (the two record formats are the same).
+ */
+const shared: { active: GuardRuntime | undefined } = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('@mima-governance/instrumentation-guard.runtime.v1')
+] ??= { active: undefined }) as { active: GuardRuntime | undefined };
 
 export function activeGuard(): GuardRuntime | undefined {
-  return active;
+  return shared.active;
 }
 
 export function setActiveGuard(guard: GuardRuntime | undefined): void {
-  active = guard;
+  shared.active = guard;
 }
 
 /**
@@ -155,14 +162,14 @@ export function onUnattestedCall(
   try {
     const call = definition.describe(self, args, name);
     if (countingCalls) countCall(call.callSite, false);
-    blocked = active?.check(call);
+    blocked = shared.active?.check(call);
   } catch (error) {
-    active?.checkFailed(definition.module, error);
+    shared.active?.checkFailed(definition.module, error);
   }
   if (blocked) return definition.fail(original, self, args, blocked, name);
   // Covered: the inner patched calls of SDKs built on others, and the call's own requests,
   // which the network backstop would otherwise report a second time.
-  return definition.coversInnerCalls || active?.networkHosts !== undefined
+  return definition.coversInnerCalls || shared.active?.networkHosts !== undefined
     ? runCovered(original, self, args)
     : original.apply(self, args);
 }
@@ -181,7 +188,7 @@ export function onAttestedClientCall(
   name: string,
 ): unknown {
   if (countingCalls) countAttestedCall(definition, self, args, name);
-  return active?.networkHosts !== undefined
+  return shared.active?.networkHosts !== undefined
     ? runCoveredIfCarried(original, self, args)
     : original.apply(self, args);
 }

@@ -19,8 +19,14 @@ import { reportingFor, retireReporting, type Reporting } from './sinks/reporting
 import type { MimaGuardConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
-/** Instances currently enabled; the newest one's configuration is the one in force. */
-const enabledInstances: MimaGuardInstrumentation[] = [];
+/**
+ * Instances currently enabled, in every copy of this package (a second copy reuses the first one's
+ * wrapper, so a copy's disable() must not unpatch while another copy's instance is enabled); the
+ * newest one's configuration is the one in force.
+ */
+const enabledInstances = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('@mima-governance/instrumentation-guard.enabled-instances.v1')
+] ??= []) as MimaGuardInstrumentation[];
 
 /**
  * Patches every supported AI SDK at its request chokepoint. Works with
