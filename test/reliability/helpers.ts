@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import nock from 'nock';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { activeGuard } from '../../src/guard';
 import type { DetectionRecord } from '../../src/types';
@@ -117,8 +116,4 @@ export function aiTarget(ai: AIModule, openai: AIOpenAIProvider): Target {
 /** base with extra's own properties defined on it as they are: a getter is not called here. */
 export function withProperties(base: object, extra: object): object {
   return Object.defineProperties(base, Object.getOwnPropertyDescriptors(extra));
-}
-
-export function cleanNock(): void {
-  nock.cleanAll();
 }
