@@ -1,11 +1,17 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { ROOT } from './helpers/guard';
+import { chatCompletion } from './helpers/openai';
+
+const SCAN_APP = path.join(ROOT, 'test', 'fixtures', 'report-scan');
 
 const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
 const CHROMIUM = process.env.MIMA_CHROMIUM ?? '/usr/bin/chromium';
@@ -134,6 +140,83 @@ describe('mima-guard report --html, checked in headless chromium', function () {
     ]);
     assert.deepEqual(problems, [], 'no console error or warning');
     assert.deepEqual(requests, [], 'nothing fetched at view time');
+    await page.close();
+  });
+});
+
+/** Serves chat completions on loopback, for the fixture app's real openai client. */
+async function chatServer(): Promise<{ url: string; close(): void }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(chatCompletion()));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/v1`, close: () => server.close() };
+}
+
+describe('mima-guard report --html --scan, checked in headless chromium', function () {
+  this.timeout(120_000);
+  let browser: Browser | undefined;
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) {
+      if (REQUIRED) throw new Error(`MIMA_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM}`);
+      this.skip();
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  });
+  after(async () => browser?.close());
+
+  it('puts each call site the scan finds beside what the logs saw there: seen unattested, never seen, attested', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-html-scan-'));
+    const log = path.join(dir, 'guard_log.jsonl');
+    const out = path.join(dir, 'report.html');
+    const server = await chatServer();
+    try {
+      await promisify(execFile)(process.execPath, ['src/app.js', log, path.join(dir, 'd.sock'), server.url], {
+        cwd: SCAN_APP,
+        timeout: 30_000,
+      });
+    } finally {
+      server.close();
+    }
+    execFileSync(process.execPath, [CLI, 'report', '--file', log, '--html', out, '--scan', 'src'], {
+      cwd: SCAN_APP,
+      encoding: 'utf8',
+    });
+    const page = await browser!.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    await page.goto(pathToFileURL(out).href);
+    await page.screenshot({ path: path.join(dir, 'report.png'), fullPage: true });
+    const rows = await page.$$eval('#scan tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    );
+    const byLine = rows.map(([location, callSite, verdict, , runtime]) => [
+      location.replace(/:\d+$/, ''),
+      callSite,
+      verdict,
+      runtime.replace(/ \(last .*\)$/, ''),
+    ]);
+    assert.deepEqual(byLine, [
+      ['src/app.js:11', 'openai.OpenAI.chat', 'unattested', 'seen unattested at run time: 2'],
+      ['src/app.js:15', 'openai.OpenAI.embeddings', 'unattested', 'never seen unattested at run time'],
+      ['src/app.js:18', 'openai.OpenAI.chat', 'attested', 'attested'],
+    ]);
+    assert.match(
+      (await page.textContent('#scan-summary')) ?? '',
+      /3 call sites in the code: 2 unattested, 0 unknown, 1 attested/,
+    );
+    assert.deepEqual(problems, []);
     await page.close();
   });
 });

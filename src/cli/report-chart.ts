@@ -14,7 +14,7 @@ export function perDayChart(perDay: Array<{ day: string; count: number }>): stri
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const slot = plotW / perDay.length;
-  const barW = Math.max(1, slot * 0.7);
+  const barW = Math.min(48, Math.max(1, slot * 0.7));
   // Label at most ~10 days, so the axis stays readable over months.
   const labelEvery = Math.ceil(perDay.length / 10);
   const bars = perDay.map((d, i) => {

@@ -4,12 +4,13 @@ import { parseCommandArgs, UsageError } from './args';
 import { print, type Command } from './command';
 import { readLogs } from './log-reader';
 import { daemonLogFile, guardLogFile } from './paths';
-import { renderHtmlReport } from './report-html';
+import { renderHtmlReport, type ScanFinding } from './report-html';
 import { summarise } from './report-summary';
 import { formatReport } from './report-table';
 import { parseSince } from './since';
 
-const USAGE = `Usage: mima-guard report [--file P]... [--since T] [--json | --html OUT] [--fail-on-unattested]
+const USAGE = `Usage: mima-guard report [--file P]... [--since T] [--json | --html OUT [--scan PATH]...]
+                         [--fail-on-unattested]
 
 Lists the AI SDK calls made outside attest(), grouped by call site and code location.
 Reads each log with its rotated backups (P.N … P.1, then P) and counts a record once
@@ -24,6 +25,8 @@ Options:
   --json                print one JSON object, for CI
   --html OUT            write one self-contained HTML page to OUT (calls per site and per day,
                         coverage) instead of printing the table
+  --scan PATH           with --html: also run "mima-guard scan" on PATH (repeatable) and show
+                        each call site's static verdict beside what the logs saw there
   --fail-on-unattested  exit 1 when any unattested call (or dropped record) is found
   -h, --help            show this help
 
@@ -39,6 +42,7 @@ export const reportCommand: Command = {
       since: { type: 'string' },
       json: { type: 'boolean' },
       html: { type: 'string' },
+      scan: { type: 'string', multiple: true },
       'fail-on-unattested': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -52,9 +56,13 @@ export const reportCommand: Command = {
     if (values.json && values.html !== undefined) {
       throw new UsageError('mima-guard report: choose one of --json and --html, not both');
     }
+    if (values.scan && values.html === undefined) {
+      throw new UsageError('mima-guard report: --scan goes with --html OUT (the page shows both)');
+    }
     if (values.html !== undefined) {
       const out = path.resolve(values.html);
-      const page = renderHtmlReport({ summary, scan: null, cwd: process.cwd(), generatedAt: new Date() });
+      const scan = values.scan ? scanSites(values.scan) : null;
+      const page = renderHtmlReport({ summary, scan, cwd: process.cwd(), generatedAt: new Date() });
       fs.writeFileSync(out, page, { mode: 0o600 });
       print(`wrote ${out}: ${summary.unattested} unattested calls in ${summary.groups.length} places`);
     } else {
@@ -65,3 +73,10 @@ export const reportCommand: Command = {
     return values['fail-on-unattested'] && found ? 1 : 0;
   },
 };
+
+/** The static scan's sites; the scanner (and typescript) is loaded only when asked for. */
+function scanSites(paths: string[]): ScanFinding[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { scan } = require('../scan') as { scan(options: { paths: string[] }): { sites: ScanFinding[] } };
+  return scan({ paths }).sites;
+}
