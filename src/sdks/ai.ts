@@ -104,6 +104,12 @@ export const ai: SdkDefinition = {
     ...MODEL_FUNCTIONS.map((name) => `ai.${name}`),
     ...AGENT_METHODS.map((method) => `ai.${AGENT_CLASS}.${method}`),
   ],
+  userApi: {
+    prefix: 'ai',
+    clients: [],
+    functions: MODEL_FUNCTIONS,
+    classes: [{ names: [AGENT_CLASS], methods: AGENT_METHODS }],
+  },
   describe(self, args, name) {
     const agentCall = AGENT_METHODS.includes(name);
     const model = agentCall ? agentModel(self) : (args[0] as { model?: unknown } | undefined)?.model;

@@ -46,6 +46,13 @@ export const bedrock: SdkDefinition = {
     'bedrock.BedrockRuntimeClient.invokeModelWithResponseStream',
     'bedrock.BedrockRuntimeClient.<command>',
   ],
+  // `send` on the client, and the aggregated client's command methods (converse(), …), which call
+  // this.send; its other inherited methods (destroy) send nothing.
+  userApi: {
+    prefix: 'bedrock',
+    clients: [CLIENT_CLASS, 'BedrockRuntime'],
+    classes: [{ names: [CLIENT_CLASS], methods: ['send'] }, { names: ['BedrockRuntime'] }],
+  },
   describe(_self, args) {
     const command = commandName(args[0]);
     return {

@@ -32,6 +32,13 @@ export const cohere: SdkDefinition = {
     'cohere.CohereClient.<resource>',
     'cohere.CohereClientV2.<resource>',
   ],
+  // The clients' endpoint methods (CohereClientV2 declares its own as properties typed after
+  // V2Client's methods) and the sub-resources' (client.datasets.list(), …): all call the fetcher.
+  userApi: {
+    prefix: 'cohere',
+    clients: ['CohereClientV2', 'CohereClient', 'CustomClient'],
+    methodsIn: ['Client.', 'ClientV2.', 'api/resources/'],
+  },
   describe(_self, args) {
     const request = args[0] as { url?: unknown; body?: unknown } | null | undefined;
     const endpoint = endpointOf(request?.url);

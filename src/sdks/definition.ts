@@ -45,6 +45,12 @@ export interface SdkDefinition {
   /** Call-site names, for the README's table (checked against it by a test). */
   callSites: string[];
   /**
+   * The user-visible API that reaches the patch points, by declaration: the one table the runtime's
+   * patch points and `mima-guard scan` share (the scan matches calls against it by the type or
+   * import they resolve to).
+   */
+  userApi: UserApi;
+  /**
    * Set for SDKs that call other patched SDKs (litellm over openai, ...): the work of an
    * unattested call that goes through is not reported again, so one call yields one record,
    * named after the outermost patched call.
@@ -61,6 +67,33 @@ export interface SdkDefinition {
   describe(self: unknown, args: unknown[], name: string): CallDescription;
   /** Makes the original fail with `error` the way the SDK's own errors arrive. */
   fail(original: AnyMethod, self: unknown, args: unknown[], error: Error, name: string): unknown;
+}
+
+/**
+ * What user code calls that reaches an SDK's patch points. Paths are relative to the package root
+ * and match a declaration file's path as a prefix ('resources/' matches
+ * resources/chat/completions/completions.d.ts and .d.mts alike), so a new resource or function in a
+ * later minor is covered without a table change, as it is at run time.
+ */
+export interface UserApi {
+  /** First segment of the scan's call-site names, the runtime's ('openai', 'google-genai'). */
+  prefix: string;
+  /** Client classes: a call reached through one is named `<prefix>.<Client>.<first property after it>`. */
+  clients: readonly string[];
+  /** Functions the package exports, by name (ai's generateText, litellm's completion). */
+  functions?: readonly string[];
+  /** Every function the declaration files under these paths export (Mistral's standalone funcs). */
+  functionsIn?: readonly string[];
+  /** Every method of a class or interface declared under these paths (the Stainless resources). */
+  methodsIn?: readonly string[];
+  /**
+   * Methods called on an instance of these classes (declared in the package) or of a subclass:
+   * the listed `methods`, or else every method the package declares for them. Matched by the
+   * receiver's type, so an inherited method (Bedrock's `send`, declared by smithy's Client) counts.
+   */
+  classes?: ReadonlyArray<{ names: readonly string[]; methods?: readonly string[] }>;
+  /** Methods that never send a request (local helpers), left out by every rule above. */
+  localMethods?: readonly string[];
 }
 
 /** The nearest object on the prototype chain that owns `method` as its own property. */

@@ -2,6 +2,20 @@ import { GEN_AI_OPERATION_EMBEDDINGS, GEN_AI_OPERATION_GENERATE_CONTENT } from '
 import { findMethodOwner, type PatchTarget, type SdkDefinition } from './definition';
 
 const VERSIONS = '>=3.0.0 <4';
+
+/** The classes behind GoogleGenAI's resources (client.models, client.fileSearchStores.documents, …) and Chat. */
+const RESOURCE_CLASSES = [
+  'Models',
+  'Chat',
+  'Batches',
+  'Caches',
+  'Files',
+  'Operations',
+  'Tokens',
+  'Tunings',
+  'FileSearchStores',
+  'Documents',
+];
 const METHODS = ['request', 'requestStream'];
 
 /** Method verbs (`…:verb`) whose public resource is not the path's collection. */
@@ -53,6 +67,14 @@ export const googleGenAI: SdkDefinition = {
     },
   ],
   callSites: ['google-genai.GoogleGenAI.models', 'google-genai.GoogleGenAI.<resource>'],
+  // The resource classes of GoogleGenAI (and a chat session's, which calls models) send through
+  // ApiClient; `live` and the interactions/agents client do not, and are not patched.
+  userApi: {
+    prefix: 'google-genai',
+    clients: ['GoogleGenAI'],
+    classes: [{ names: RESOURCE_CLASSES }],
+    localMethods: ['getHistory'],
+  },
   // The chokepoint runs on the client's internal ApiClient, its own `apiClient` property.
   clientKeys: (client) => [(client as { apiClient?: unknown }).apiClient],
   describe(self, args) {

@@ -42,6 +42,7 @@ export const litellm: SdkDefinition = {
     { versions: VERSIONS, files: ['dist/src/embedding.js'], ...exportedFunctions('embedding') },
   ],
   callSites: ['litellm.completion', 'litellm.embedding'],
+  userApi: { prefix: 'litellm', clients: [], functions: ['completion', 'embedding'] },
   coversInnerCalls: true,
   describe(_self, args, name) {
     const model = requestModel(args[0]);

@@ -46,6 +46,14 @@ export const mistral: SdkDefinition = {
     'mistral.Mistral.fim',
     'mistral.Mistral.<resource>',
   ],
+  // Each sub-SDK (esm/sdk/chat.d.ts: Chat extends ClientSDK) and each standalone function
+  // (esm/funcs/chatComplete.d.ts) builds its requests with _createRequest.
+  userApi: {
+    prefix: 'mistral',
+    clients: ['Mistral', 'MistralCore'],
+    methodsIn: ['esm/sdk/'],
+    functionsIn: ['esm/funcs/'],
+  },
   // Sub-clients (chat, fim, ...) are built lazily from the root's options and share its hooks
   // object, the one thing that identifies the root client at the chokepoint.
   clientKeys: (client) => [hooksOf(client)],

@@ -15,6 +15,8 @@ export const openai = stainlessSdk({
   ],
   callSites: ['openai.OpenAI.<resource>', 'openai.AzureOpenAI.<resource>', 'openai.BedrockOpenAI.<resource>'],
   clientClasses: ['AzureOpenAI', 'BedrockOpenAI', 'OpenAI'],
+  // Webhook signature checks run locally.
+  localMethods: ['unwrap', 'verifySignature'],
   provider: (clientClass) =>
     clientClass === 'AzureOpenAI'
       ? 'azure.ai.openai'

@@ -1,4 +1,11 @@
-import { ownEntry, prototypeMethod, type AnyMethod, type PatchPoint, type SdkDefinition } from './definition';
+import {
+  ownEntry,
+  prototypeMethod,
+  type AnyMethod,
+  type PatchPoint,
+  type SdkDefinition,
+  type UserApi,
+} from './definition';
 
 /**
  * The Stainless-generated SDKs (openai, @anthropic-ai/sdk, groq-sdk) send every model call
@@ -25,13 +32,19 @@ export interface StainlessSpec {
   operations: Record<string, string>;
   /** Example call-site names for the README table. */
   callSites: string[];
+  /** Resource methods that never send a request (openai's webhooks.unwrap), for the scan. */
+  localMethods?: string[];
 }
+
+/** The client's own request helpers (client.post('/chat/completions', …)), which call methodRequest too. */
+const CLIENT_REQUEST_METHODS = ['get', 'post', 'patch', 'put', 'delete', 'getAPIList', 'request'];
 
 export function stainlessSdk(spec: StainlessSpec): SdkDefinition {
   return {
     module: spec.module,
     supportedVersions: spec.supportedVersions,
     callSites: spec.callSites,
+    userApi: userApi(spec),
     patchPoints: spec.layouts.map((layout): PatchPoint => ({
       versions: layout.versions,
       files: layout.files,
@@ -55,6 +68,20 @@ export function stainlessSdk(spec: StainlessSpec): SdkDefinition {
       const rejected = Promise.reject(error);
       return original.call(self, args[0], args[1], rejected);
     },
+  };
+}
+
+/**
+ * Every resource method reaches methodRequest, and the resources are the package's resources/
+ * folder in every layout: the scan needs no per-resource list, as the runtime needs none.
+ */
+function userApi(spec: StainlessSpec): UserApi {
+  return {
+    prefix: spec.callSitePrefix,
+    clients: spec.clientClasses,
+    methodsIn: ['resources/'],
+    classes: [{ names: spec.clientClasses, methods: CLIENT_REQUEST_METHODS }],
+    localMethods: spec.localMethods,
   };
 }
 
