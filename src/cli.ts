@@ -4,8 +4,9 @@ import { print, printError, type Command } from './cli/command';
 import { daemonCommand } from './cli/daemon';
 import { loginCommand } from './cli/login';
 import { reportCommand } from './cli/report';
+import { scanCommand } from './cli/scan';
 
-const COMMANDS: Command[] = [daemonCommand, reportCommand, loginCommand];
+const COMMANDS: Command[] = [daemonCommand, reportCommand, scanCommand, loginCommand];
 
 const USAGE = `Usage: mima-guard <command> [options]
 
