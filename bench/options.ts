@@ -24,6 +24,9 @@ export interface Sizes {
   memoryQueued: number;
   /** Start-up: child processes per variant. */
   startupRuns: number;
+  /** Static scan: files in the generated project; scan processes. */
+  scanFiles: number;
+  scanRuns: number;
 }
 
 const FULL: Sizes = {
@@ -44,6 +47,8 @@ const FULL: Sizes = {
   memoryCalls: 1_000_000,
   memoryQueued: 100_000,
   startupRuns: 20,
+  scanFiles: 1000,
+  scanRuns: 3,
 };
 
 /** Every case, briefly: it proves the cases run and lose nothing, not how fast they are. */
@@ -65,9 +70,20 @@ const QUICK: Sizes = {
   memoryCalls: 100_000,
   memoryQueued: 20_000,
   startupRuns: 3,
+  scanFiles: 200,
+  scanRuns: 1,
 };
 
-export const CASE_NAMES = ['micro', 'loopback', 'no-attest', 'jsonl', 'daemon', 'memory', 'startup'] as const;
+export const CASE_NAMES = [
+  'micro',
+  'loopback',
+  'no-attest',
+  'jsonl',
+  'daemon',
+  'memory',
+  'startup',
+  'scan',
+] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
 
 export interface Options {

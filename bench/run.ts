@@ -14,6 +14,7 @@ import { loopbackCase } from './cases/loopback';
 import { memoryCase } from './cases/memory';
 import { microCase } from './cases/micro';
 import { noAttestCase } from './cases/no-attest';
+import { scanCase } from './cases/scan';
 import { startupCase } from './cases/startup';
 import type { CaseContext, CaseOutcome } from './cases/context';
 import { summaryTable, type Figure } from './figures';
@@ -28,6 +29,7 @@ const CASES: Record<CaseName, { title: string; run: (ctx: CaseContext) => Promis
   daemon: { title: 'Daemon: acknowledged records from 4 clients', run: daemonCase },
   memory: { title: 'Memory', run: memoryCase },
   startup: { title: 'Start-up: require + enable, then require("openai")', run: startupCase },
+  scan: { title: 'Static scan: mima-guard scan of a generated project', run: scanCase },
 };
 
 /** The package root: results.json goes to its bench/, whatever the working directory. */
