@@ -60,6 +60,7 @@ export function compilerOptions(
     module: ts.ModuleKind.Preserve,
     moduleResolution: ts.ModuleResolutionKind.Bundler,
     esModuleInterop: true,
+    jsx: ts.JsxEmit.Preserve,
     // No DOM lib and no automatic @types: a third of a second each, and the scan never needs
     // them (an SDK's fetch types, had they resolved, would not change which method a call is).
     lib: ['lib.es2023.d.ts'],

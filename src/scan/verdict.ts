@@ -148,14 +148,18 @@ export class Classifier {
         reason: `a function used as a value at ${this.where(scope)}, which the scan cannot follow`,
       };
     }
-    const exported = this.#exported(scope, named);
+    const exported = this.#exported(named);
     if (exported) return { kind: 'unattested', entry: exported, via: [] };
     return this.#fromCallers(named);
   }
 
   /** An inline callback (items.map(async (x) => …), new Promise(…), an IIFE) runs as part of its caller. */
   #inline(fn: TS.FunctionLikeDeclaration): Reach {
-    const outer = this.#reach(this.#scopeOf(fn));
+    const scope = this.#scopeOf(fn);
+    // At a file's top level, the callback runs (or is handed over) where it is written.
+    if (this.ts.isSourceFile(scope))
+      return { kind: 'unattested', entry: `top level of ${this.where(fn)}`, via: [] };
+    const outer = this.#reach(scope);
     if (outer.kind !== 'unattested') return outer;
     const line = fn.getSourceFile().getLineAndCharacterOfPosition(fn.getStart()).line + 1;
     return { ...outer, via: [...outer.via, `a callback (line ${line})`] };
@@ -169,7 +173,7 @@ export class Classifier {
     for (const ref of this.references.to(named.declaration, named.name, named.isDefaultExport)) {
       const use = this.#useOf(ref, named.declaration);
       if (use === 'ignore') continue;
-      if (use === 'export') return { kind: 'unattested', entry: `exported ${named.label}`, via: [] };
+      if (use === 'export') return { kind: 'unattested', entry: this.#exportedAs(named), via: [] };
       if (use === 'attest') {
         attested ??= {
           kind: 'attested',
@@ -336,21 +340,34 @@ export class Classifier {
     return undefined;
   }
 
-  /** How an exported API reaches the function: `exported function handle()`, or undefined. */
-  #exported(scope: Exclude<Scope, TS.SourceFile>, named: Named): string | undefined {
+  /** `exported function f()`, `exported method C.m()`, `exported class C`, `the default export`. */
+  #exportedAs(named: Named): string {
     const ts = this.ts;
     const decl = named.declaration;
+    if (ts.isClassLike(decl)) return `exported class ${named.name}`;
     if (ts.isExportAssignment(decl)) return 'the default export';
-    if (ts.isBinaryExpression(decl)) return `exported ${named.label}`;
-    if (ts.isFunctionDeclaration(decl) && isExportedStatement(ts, decl))
-      return `exported function ${named.label}`;
+    const member =
+      ts.isMethodDeclaration(decl) ||
+      ts.isGetAccessorDeclaration(decl) ||
+      ts.isSetAccessorDeclaration(decl) ||
+      ts.isPropertyAssignment(decl) ||
+      ts.isPropertyDeclaration(decl);
+    return `exported ${member ? 'method' : 'function'} ${named.label}`;
+  }
+
+  /** How an exported API reaches the function: `exported function handle()`, or undefined. */
+  #exported(named: Named): string | undefined {
+    const ts = this.ts;
+    const decl = named.declaration;
+    if (ts.isExportAssignment(decl) || ts.isBinaryExpression(decl)) return this.#exportedAs(named);
+    if (ts.isFunctionDeclaration(decl) && isExportedStatement(ts, decl)) return this.#exportedAs(named);
     if (ts.isVariableDeclaration(decl)) {
       const statement = decl.parent.parent;
       return ts.isVariableStatement(statement) && isExportedStatement(ts, statement)
-        ? `exported function ${named.label}`
+        ? this.#exportedAs(named)
         : undefined;
     }
-    if (ts.isClassLike(decl)) return this.#classExported(decl) ? `exported class ${named.name}` : undefined;
+    if (ts.isClassLike(decl)) return this.#classExported(decl) ? this.#exportedAs(named) : undefined;
     const owner = decl.parent;
     if (ts.isClassLike(owner)) {
       const name = (decl as { name?: TS.Node }).name;
@@ -358,12 +375,10 @@ export class Classifier {
         hasModifier(ts, decl, ts.SyntaxKind.PrivateKeyword) ||
         hasModifier(ts, decl, ts.SyntaxKind.ProtectedKeyword) ||
         (name !== undefined && ts.isPrivateIdentifier(name));
-      return !hidden && this.#classExported(owner) ? `exported method ${named.label}` : undefined;
+      return !hidden && this.#classExported(owner) ? this.#exportedAs(named) : undefined;
     }
-    if (ts.isObjectLiteralExpression(owner))
-      return this.#objectExported(owner) ? `exported ${named.label}` : undefined;
-    void scope;
-    return undefined;
+    const exported = ts.isObjectLiteralExpression(owner) && this.#objectExported(owner);
+    return exported ? this.#exportedAs(named) : undefined;
   }
 
   #classExported(cls: TS.ClassLikeDeclaration): boolean {
