@@ -62,6 +62,8 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
 
   override enable(): void {
     if (this.isEnabled()) return;
+    // Before anything is enabled: a constructor that throws must not leave a live instance behind.
+    this.manualModuleDefinitions();
     super.enable();
     if (!enabledInstances.includes(this)) enabledInstances.push(this);
     for (const patch of allPatches()) applyPatch(patch);
@@ -236,15 +238,22 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
 
   /** config.modules: module objects handed over by the app (bundlers hide them from the hooks). */
   private patchManualModules(): void {
-    for (const [name, moduleExports] of Object.entries(this.resolved.modules)) {
+    for (const [definition, moduleExports] of this.manualModuleDefinitions()) {
+      this.patchManualModule(definition, moduleExports);
+    }
+  }
+
+  /** config.modules with each SDK's definition; throws naming an SDK the guard does not know. */
+  private manualModuleDefinitions(): Array<[SdkDefinition, unknown]> {
+    return Object.entries(this.resolved.modules).map(([name, moduleExports]) => {
       const definition = SDK_DEFINITIONS.find((d) => d.module === name);
       if (!definition) {
         throw new TypeError(
           `Mima guard option modules has unknown SDK "${name}"; accepted: ${SDK_DEFINITIONS.map((d) => d.module).join(', ')}`,
         );
       }
-      this.patchManualModule(definition, moduleExports);
-    }
+      return [definition, moduleExports];
+    });
   }
 
   private patchManualModule(definition: SdkDefinition, moduleExports: unknown): void {

@@ -67,10 +67,18 @@ describe('package', () => {
     });
   });
 
-  it('rejects an unknown SDK name in config.modules', () => {
+  it('rejects an unknown SDK name in config.modules, and leaves no enabled instance behind', () => {
+    const enabled = () =>
+      (
+        (globalThis as Record<symbol, unknown[] | undefined>)[
+          Symbol.for('@mima-governance/instrumentation-guard.enabled-instances.v1')
+        ] ?? []
+      ).length;
+    const before = enabled();
     assert.throws(
       () => new guard.MimaGuardInstrumentation({ modules: { opnai: {} } }),
       /modules has unknown SDK "opnai"; accepted: openai/,
     );
+    assert.equal(enabled(), before, 'the instance whose constructor threw is not among the enabled ones');
   });
 });
