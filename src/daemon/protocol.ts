@@ -1,4 +1,3 @@
-import { recordJson } from '../record-line';
 import type { DetectionRecord } from '../types';
 
 /**
@@ -39,7 +38,10 @@ export interface ErrorMessage {
 export type DaemonReply = AckMessage | ErrorMessage;
 
 export function encodeRecords(seq: number, records: DetectionRecord[]): string {
-  return encodeRecordsJson(seq, records.map(recordJson));
+  return encodeRecordsJson(
+    seq,
+    records.map((record) => JSON.stringify(record)),
+  );
 }
 
 /** encodeRecords for records already serialised (each one JSON object), without parsing them again. */

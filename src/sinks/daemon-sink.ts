@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { recordJson } from '../record-line';
 import { encodeRecordsJson, MAX_LINE_BYTES, type DaemonReply } from '../daemon/protocol';
 import { LineReader } from '../daemon/line-reader';
 import type { DetectionRecord } from '../types';
@@ -191,7 +190,7 @@ export class DaemonSink implements RecordSink {
       const json: string[] = [];
       let bytes = 0;
       while (json.length < this.queue.length) {
-        const line = recordJson(this.queue[json.length]);
+        const line = JSON.stringify(this.queue[json.length]);
         const size = Buffer.byteLength(line) + 1;
         if (json.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
         json.push(line);

@@ -1,4 +1,3 @@
-import { recordJson } from '../record-line';
 import type { DetectionRecord } from '../types';
 import { flushAtExit, stopFlushingAtExit } from './exit-flush';
 import { appendWhole, appendWholeSync, LogFile, NotRegularFileError, UnsafeLogPathError } from './log-file';
@@ -81,7 +80,7 @@ export class JsonlFileSink implements RecordSink {
   }
 
   write(record: DetectionRecord): boolean {
-    return this.writeSerialised(recordJson(record) + '\n');
+    return this.writeLine(record);
   }
 
   /** Queues any JSON value (a record, or a marker such as the coverage summary) as one line. */
