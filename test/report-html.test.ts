@@ -56,27 +56,32 @@ function writeLog(file: string): void {
   fs.writeFileSync(file, lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
 }
 
+/** Debian's chromium, headless, without its calls home; skips the suite when absent (outside CI). */
+async function launchBrowser(suite: Mocha.Context): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) {
+    if (REQUIRED) throw new Error(`MIMA_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM}`);
+    suite.skip();
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
 describe('mima-guard report --html, checked in headless chromium', function () {
   this.timeout(60_000);
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      if (REQUIRED) throw new Error(`MIMA_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM}`);
-      this.skip();
-    }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser(this);
   });
   after(async () => browser?.close());
 
@@ -163,14 +168,7 @@ describe('mima-guard report --html --scan, checked in headless chromium', functi
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      if (REQUIRED) throw new Error(`MIMA_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM}`);
-      this.skip();
-    }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchBrowser(this);
   });
   after(async () => browser?.close());
 
