@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import type * as nodeCrypto from 'node:crypto';
 import { isCovered, runCovered, runCoveredIfCarried } from './attestation';
 import { captureCallLocation } from './call-location';
 import type { ResolvedConfig } from './config';
@@ -14,6 +14,15 @@ import { guardLog } from './safe-log';
 const log = guardLog;
 
 export const WARNING_TYPE = 'MimaUnattestedCallWarning';
+
+let randomUUID: typeof nodeCrypto.randomUUID | undefined;
+
+/** node:crypto takes 2-3 ms to load, which every process would pay at start-up: it waits for the first record. */
+function recordId(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  randomUUID ??= (require('node:crypto') as typeof nodeCrypto).randomUUID;
+  return randomUUID();
+}
 
 /** The decision for one unattested call: build the record, react per mode, report it. */
 export class GuardRuntime {
@@ -103,7 +112,7 @@ export class GuardRuntime {
       code_line: location?.line ?? null,
       workspace_id: workspaceId,
       pid: process.pid,
-      id: randomUUID(),
+      id: recordId(),
     };
     const where = location ? `${location.file}:${location.line}` : undefined;
     if (warning !== undefined) this.warn(record, where, warning);

@@ -3,15 +3,13 @@ import {
   InstrumentationNodeModuleDefinition,
   InstrumentationNodeModuleFile,
 } from '@opentelemetry/instrumentation';
-// The functions only: the whole of semver is about 25 modules to load at start-up.
-import satisfies from 'semver/functions/satisfies';
-import valid from 'semver/functions/valid';
 import { resolveConfig, type ResolvedConfig } from './config';
 import { useMeter } from './coverage/call-counts';
 import { useCoverageSummary } from './coverage/summary-line';
 import { activeGuard, GuardRuntime, setActiveGuard } from './guard';
 import { syncNetworkBackstop } from './network/backstop';
 import { allPatches, applyPatch, patchMethod, removePatch } from './patch';
+import { isValidVersion, satisfiesRange } from './version-range';
 import { addStatus, hasStatusFor } from './sdk-status';
 import { SDK_DEFINITIONS } from './sdks';
 import type { PatchPoint, PatchTarget, SdkDefinition } from './sdks/definition';
@@ -162,7 +160,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
   private patchEntryModule(definition: SdkDefinition, exports: unknown, version: string): unknown {
     let entry = exports;
     for (const point of definition.patchPoints) {
-      if (!point.inEntryModule || !satisfies(version, point.versions)) continue;
+      if (!point.inEntryModule || !satisfiesRange(version, point.versions)) continue;
       entry = this.replacedExports(definition, point, entry);
       const known = allPatches();
       const targets = point
@@ -189,7 +187,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
   /** One diag warning, instead of a silent no-op, for a version or layout the guard cannot patch. */
   private checkVersion(definition: SdkDefinition, version: string): void {
     if (hasStatusFor(definition.module, version)) return;
-    const supported = valid(version) && satisfies(version, definition.supportedVersions);
+    const supported = isValidVersion(version) && satisfiesRange(version, definition.supportedVersions);
     const problem = supported
       ? `no patch point was found in ${definition.module} ${version}; its calls are not checked`
       : `${definition.module} ${version} is outside the versions the guard supports (${definition.supportedVersions}); its calls are not checked`;
@@ -274,4 +272,25 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     addStatus(definition.module, { version: 'manual', patchPoint: '-', active: false, problem });
     this._diag.warn(problem);
   }
+}
+
+/**
+ * The base class learns a hooked package's version by reading and parsing its package.json, again
+ * for every file of the package that loads while the package's internals are hooked: openai has
+ * about 150, which made this 4 ms of every process's start-up. A directory's version does not
+ * change within a process, so it is read once. (A base class without the method is left alone.)
+ */
+const readPackageVersion = (InstrumentationBase.prototype as unknown as Record<string, unknown>)
+  ._extractPackageVersion;
+if (typeof readPackageVersion === 'function') {
+  const versions = new Map<string, string | undefined>();
+  Object.defineProperty(MimaGuardInstrumentation.prototype, '_extractPackageVersion', {
+    value(this: unknown, baseDir: string): string | undefined {
+      if (!versions.has(baseDir))
+        versions.set(baseDir, readPackageVersion.call(this, baseDir) as string | undefined);
+      return versions.get(baseDir);
+    },
+    configurable: true,
+    writable: true,
+  });
 }

@@ -7,9 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { diag } from '@opentelemetry/api';
 import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
-// The functions only: the whole of semver is about 25 modules to load at start-up.
-import satisfies from 'semver/functions/satisfies';
 import { PACKAGE_NAME } from './version';
+import { satisfiesRange } from './version-range';
 
 const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
 
@@ -57,7 +56,7 @@ function packageVersion(baseDir: string): string | undefined {
 
 function supports(ranges: string[], version: string | undefined, includePrerelease?: boolean): boolean {
   if (version === undefined) return ranges.includes('*');
-  return ranges.some((range) => satisfies(version, range, { includePrerelease }));
+  return ranges.some((range) => satisfiesRange(version, range, { includePrerelease }));
 }
 
 /**

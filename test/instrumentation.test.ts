@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import type * as fs from 'node:fs';
 import * as path from 'node:path';
 import nock from 'nock';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -146,6 +147,36 @@ describe('MimaGuardInstrumentation', () => {
     );
     const status = getGuardStatus().sdks.find((s) => s.module === 'openai')!;
     assert.ok(status.patches.some((p) => p.version.startsWith('3.') && !p.active && p.problem));
+  });
+
+  it("reads a hooked package's package.json once, not once per file it loads (start-up cost)", async () => {
+    // The base class looked the version up for every file of a package whose internals are
+    // hooked: openai loads about 150, which was 4 ms of every process's start-up.
+    const internals = Array.from({ length: 20 }, (_, i) => `part${i}.js`);
+    const reads: string[] = [];
+    // The module object itself (an `import *` is a read-only copy): the base class reads through it.
+    const nodeFs = require('node:fs') as typeof fs;
+    const readFileSync = nodeFs.readFileSync;
+    const counting = function (this: unknown, file: fs.PathOrFileDescriptor, ...rest: unknown[]) {
+      if (String(file).endsWith(path.join('openai', 'package.json'))) reads.push(String(file));
+      return (readFileSync as (...a: unknown[]) => unknown).call(this, file, ...rest);
+    };
+    (nodeFs as { readFileSync: unknown }).readFileSync = counting;
+    try {
+      const { exports } = await requireMovedCopy('openai', '5.99.1', {
+        ...Object.fromEntries(internals.map((file) => [file, 'exports.part = true;\n'])),
+        'client.js': 'class OpenAI { methodRequest() { return "sent"; } }\nexports.OpenAI = OpenAI;\n',
+        'index.js': `${internals.map((file) => `require("./${file}");`).join('\n')}\nmodule.exports = require("./client.js");\n`,
+      });
+      const client = new (exports as { OpenAI: new () => object }).OpenAI();
+      assert.ok(
+        isGuardWrapper((client as Record<string, unknown>).methodRequest),
+        'client.js is still patched',
+      );
+    } finally {
+      (nodeFs as { readFileSync: unknown }).readFileSync = readFileSync;
+    }
+    assert.equal(reads.length, 1, `package.json read ${reads.length} times`);
   });
 
   it('warns, naming package and version, when the patch point has moved, and the call still goes through', async () => {

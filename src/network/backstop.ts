@@ -1,6 +1,5 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
-// The functions only: the whole of semver is about 25 modules to load at start-up.
-import satisfies from 'semver/functions/satisfies';
+import { satisfiesRange } from '../version-range';
 import { isAttestedOrCovered, uncoveredCallsRan } from '../attestation';
 import { activeGuard } from '../guard';
 import { GEN_AI_OPERATION_UNKNOWN } from '../semconv';
@@ -17,7 +16,7 @@ export const UNDICI_CHANNEL = 'undici:request:create';
  * the caller's stack (Node >= 22.12 / 23.2). Before it, only `start` exists, published on a later
  * tick once a socket is assigned: same async context, but no caller frame on the stack.
  */
-export const HTTP_CHANNEL = satisfies(process.versions.node, '^22.12.0 || >=23.2.0')
+export const HTTP_CHANNEL = satisfiesRange(process.versions.node, '^22.12.0 || >=23.2.0')
   ? 'http.client.request.created'
   : 'http.client.request.start';
 
