@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { readCanonicalBatch } from '../src/daemon/canonical-batch';
 import { LineReader, type LineEvent } from '../src/daemon/line-reader';
 import { encodeRecords, MAX_LINE_BYTES } from '../src/daemon/protocol';
 import { startDaemon, type DaemonHandle } from '../src/daemon/server';
@@ -276,6 +277,120 @@ describe('local daemon under arbitrary input (fast-check)', () => {
         }),
         { numRuns: 1000 },
       );
+    });
+  });
+
+  describe("the fast path for batches in the guard's own form", () => {
+    /** Printable ASCII without `"` and `\\`: the strings the fast path takes as they are. */
+    const plain = fc
+      .array(
+        fc.integer({ min: 0x20, max: 0x7e }).filter((c) => c !== 0x22 && c !== 0x5c),
+        {
+          minLength: 1,
+          maxLength: 20,
+        },
+      )
+      .map((codes) => String.fromCharCode(...codes));
+    const plainRecordArb: fc.Arbitrary<DetectionRecord> = recordArb.chain((record) =>
+      fc
+        .record({
+          call_site: plain,
+          id: plain,
+          code_file: fc.option(plain, { nil: null }),
+          workspace_id: fc.option(plain, { nil: null }),
+        })
+        .map((strings) => ({ ...record, ...strings })),
+    );
+
+    /** The general path's verdict: the seq and each record's JSON text, or undefined when refused. */
+    const generalPath = (line: Buffer) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(line));
+      } catch {
+        return undefined;
+      }
+      const result = validateMessage(value);
+      if (!result.ok) return undefined;
+      return { seq: result.message.seq, records: result.message.records.map((r) => JSON.stringify(r)) };
+    };
+
+    it("takes every batch the guard's DaemonSink sends with plain strings, and reads it exactly", () => {
+      fc.assert(
+        fc.property(fc.maxSafeNat(), fc.array(plainRecordArb, { maxLength: 5 }), (seq, records) => {
+          const line = Buffer.from(encodeRecords(seq, records).trimEnd());
+          assert.deepEqual(readCanonicalBatch(line), { seq, records: records.map((r) => JSON.stringify(r)) });
+        }),
+        { numRuns: 500 },
+      );
+    });
+
+    it('accepts nothing the general path refuses, and reads what it accepts the same way', () => {
+      // Any batch (escapes, non-ASCII, nulls), then one byte changed, inserted or removed anywhere.
+      const editArb = fc.record({
+        kind: fc.constantFrom('replace', 'insert', 'delete', 'none'),
+        at: fc.nat(),
+        byte: fc.oneof(fc.nat(255), fc.constantFrom(0x22, 0x2c, 0x30, 0x39, 0x20, 0x5c, 0x7d, 0x5d)),
+      });
+      fc.assert(
+        fc.property(
+          fc.maxSafeNat(),
+          fc.array(fc.oneof(recordArb, plainRecordArb), { maxLength: 3 }),
+          editArb,
+          (seq, records, edit) => {
+            const bytes = [...Buffer.from(encodeRecords(seq, records).trimEnd())];
+            const at = edit.at % (bytes.length + 1);
+            if (edit.kind === 'replace' && at < bytes.length) bytes[at] = edit.byte;
+            if (edit.kind === 'insert') bytes.splice(at, 0, edit.byte);
+            if (edit.kind === 'delete') bytes.splice(at, 1);
+            const line = Buffer.from(bytes);
+            const fast = readCanonicalBatch(line);
+            if (fast) assert.deepEqual(fast, generalPath(line), line.toString('latin1'));
+          },
+        ),
+        { numRuns: 5000 },
+      );
+    });
+
+    it('leaves to the general path what it cannot take as it is, which accepts it when valid', () => {
+      const record: DetectionRecord = {
+        ts: '2026-11-24T10:00:00.000Z',
+        call_site: 'openai.OpenAI.chat',
+        attested: false,
+        mode: 'report',
+        blocked: false,
+        code_file: 'src/app.ts',
+        code_line: 12,
+        workspace_id: null,
+        pid: 4242,
+        id: 'f3b1c6e2-0c1a-4a57-9a53-1d2f1d6f2e01',
+      };
+      assert.ok(
+        readCanonicalBatch(Buffer.from(encodeRecords(7, [record]).trimEnd())),
+        'the plain record is taken',
+      );
+      for (const odd of [
+        { ...record, code_file: 'src/café.ts' }, // non-ASCII
+        { ...record, id: 'a"b' }, // an escape
+        { ...record, ts: '2026-11-24T10:00:00Z' }, // valid, not toISOString's form
+      ]) {
+        const line = Buffer.from(encodeRecords(7, [odd]).trimEnd());
+        assert.equal(readCanonicalBatch(line), undefined);
+        assert.deepEqual(generalPath(line), { seq: 7, records: [JSON.stringify(odd)] });
+      }
+      // Out of range in each part of the timestamp: not the fast path's (the general path's
+      // Date.parse fallback still takes 24:00:00, the next midnight).
+      for (const ts of ['2026-00-24', '2026-13-24', '2026-11-00', '2026-11-32']
+        .map((d) => `${d}T10:00:00.000Z`)
+        .concat(['24:00:00', '10:60:00', '10:00:60'].map((t) => `2026-11-24T${t}.000Z`))) {
+        const line = Buffer.from(encodeRecords(7, [{ ...record, ts }]).trimEnd());
+        assert.equal(readCanonicalBatch(line), undefined, ts);
+      }
+      const spaced = Buffer.from(
+        JSON.stringify({ v: 1, type: 'records', seq: 7, records: [record] }, null, 1),
+      );
+      assert.equal(readCanonicalBatch(spaced), undefined);
+      assert.deepEqual(generalPath(spaced), { seq: 7, records: [JSON.stringify(record)] });
     });
   });
 

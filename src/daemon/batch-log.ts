@@ -1,6 +1,5 @@
 import { stopFlushingAtExit } from '../sinks/exit-flush';
 import { JsonlFileSink } from '../sinks/jsonl-sink';
-import type { DetectionRecord } from '../types';
 
 /** Records the daemon holds unwritten at most; past it a batch waits for the file, or is refused. */
 const MAX_UNWRITTEN_RECORDS = 10_000;
@@ -23,14 +22,17 @@ export class BatchLog {
     stopFlushingAtExit(this.sink);
   }
 
-  /** True once every record is written; false when the file failed (the client keeps the batch). */
-  async append(records: readonly DetectionRecord[]): Promise<boolean> {
+  /**
+   * Appends records given as their JSON texts (checked by the caller: one record each). True once
+   * every one is written; false when the file failed (the client keeps the batch).
+   */
+  async append(records: readonly string[]): Promise<boolean> {
     if (records.length > MAX_UNWRITTEN_RECORDS) return false;
     while (this.queued - this.written + records.length > MAX_UNWRITTEN_RECORDS) {
       if (!(await this.flush())) return false;
     }
     for (const record of records) {
-      if (!this.sink.write(record)) return false;
+      if (!this.sink.writeSerialised(record + '\n')) return false;
       this.queued++;
     }
     return this.flush();

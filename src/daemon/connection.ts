@@ -1,11 +1,13 @@
 import type * as net from 'node:net';
+import type { DetectionRecord } from '../types';
 import { LineReader, type LineEvent } from './line-reader';
+import { readCanonicalBatch } from './canonical-batch';
 import {
   encodeReply,
   MAX_LINE_BYTES,
   PROTOCOL_VERSION,
+  type AcceptedBatch,
   type DaemonReply,
-  type RecordsMessage,
 } from './protocol';
 import { validateMessage } from './validate';
 import { guardLog } from '../safe-log';
@@ -23,7 +25,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface ConnectionHooks {
   /** Writes the batch; true once it is durable. */
-  accept(message: RecordsMessage): Promise<boolean>;
+  accept(batch: AcceptedBatch): Promise<boolean>;
   accepted(): void;
   rejected(): void;
 }
@@ -104,20 +106,13 @@ export class Connection {
     if (event.kind === 'unterminated') return this.reject('connection ended inside a line');
     // An empty line carries nothing; it is neither accepted nor rejected.
     if (event.line.length === 0) return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(utf8.decode(event.line));
-    } catch {
-      return this.reject('line is not UTF-8 JSON');
-    }
-    const validation = validateMessage(value);
-    if (!validation.ok) return this.reject(validation.reason, validation.seq);
-    const { seq } = validation.message;
-    if (!(await this.hooks.accept(validation.message))) {
-      return this.reject('the daemon could not write the batch to its log', seq);
+    const batch = acceptedBatch(event.line);
+    if ('reason' in batch) return this.reject(batch.reason, batch.seq);
+    if (!(await this.hooks.accept(batch))) {
+      return this.reject('the daemon could not write the batch to its log', batch.seq);
     }
     this.hooks.accepted();
-    return { v: PROTOCOL_VERSION, type: 'ack', seq };
+    return { v: PROTOCOL_VERSION, type: 'ack', seq: batch.seq };
   }
 
   private reject(reason: string, seq?: number): DaemonReply {
@@ -134,4 +129,26 @@ export class Connection {
     }
     this.socket.write(encodeReply(reply));
   }
+}
+
+/**
+ * A line's batch, or why it is refused. A batch in the guard's own form takes the fast path
+ * (canonical-batch.ts); any other line is parsed and validated in full.
+ */
+function acceptedBatch(line: Buffer): AcceptedBatch | { reason: string; seq?: number } {
+  const canonical = readCanonicalBatch(line);
+  if (canonical) {
+    const { seq, records } = canonical;
+    return { seq, lines: records, records: () => records.map((text) => JSON.parse(text) as DetectionRecord) };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(line));
+  } catch {
+    return { reason: 'line is not UTF-8 JSON' };
+  }
+  const validation = validateMessage(value);
+  if (!validation.ok) return validation;
+  const { seq, records } = validation.message;
+  return { seq, lines: records.map((record) => JSON.stringify(record)), records: () => records };
 }

@@ -37,6 +37,15 @@ export interface ErrorMessage {
 
 export type DaemonReply = AckMessage | ErrorMessage;
 
+/** A batch the daemon accepted: what it writes to its log, and what it forwards. */
+export interface AcceptedBatch {
+  seq: number;
+  /** Each record's JSON text, one log line each. */
+  lines: string[];
+  /** The records as objects, made on demand: only OTLP forwarding needs them. */
+  records(): DetectionRecord[];
+}
+
 export function encodeRecords(seq: number, records: DetectionRecord[]): string {
   return encodeRecordsJson(
     seq,

@@ -45,9 +45,9 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
 
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     const connection = new Connection(socket, {
-      accept: async (message) => {
-        if (!(await log.append(message.records))) return false;
-        forwarder?.forward(message.records);
+      accept: async (batch) => {
+        if (!(await log.append(batch.lines))) return false;
+        forwarder?.forward(batch.records());
         return true;
       },
       accepted: () => counts.accepted++,
