@@ -15,26 +15,34 @@ const OWN_DIRS = [__dirname, path.resolve(__dirname, '..', '..', 'src')];
 /** A frame's file:line:column, when the file is a path or file URL (not node:internal/...). */
 const FRAME = /(?:\(|^at )((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):\d+\)?$/;
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type AnyFunction = Function;
+
 /**
  * The user's line that made the AI call: the first stack frame outside node internals,
  * node_modules and the guard. Paths under the working directory are made relative.
- * Runs only for unattested calls, never on the attested path.
+ * Runs only for unattested calls, never on the attested path. `below`: a function of the guard
+ * on the stack under which the caller is; the frames from it up are the guard's own, which V8
+ * then skips without capturing them (each captured frame costs about a microsecond in a real app).
  */
-export function captureCallLocation(): CodeLocation | undefined {
+export function captureCallLocation(below: AnyFunction = captureCallLocation): CodeLocation | undefined {
   const limit = Error.stackTraceLimit;
   try {
     // Source-mapped positions exist only in the formatted stack; without source maps the
     // structured frames give the same answer at a fraction of the cost (no string formatting).
     if (!sourceMapsEnabled()) {
-      // Every captured frame costs (a few tenths of a microsecond on a small server), so first
-      // only as many as the callers found so far needed; a deeper stack takes the long way once.
-      Error.stackTraceLimit = firstFrames;
-      const first = locationFromFrames();
-      if (first !== 'not found') return first?.location;
+      // First only as many frames as the callers found so far needed; a deeper stack takes the
+      // long way once.
+      const first = firstFrames.get(below) ?? (below === captureCallLocation ? 8 : 4);
+      Error.stackTraceLimit = first;
+      const found = locationFromFrames(below);
+      if (found !== 'not found') return found?.location;
       Error.stackTraceLimit = MAX_FRAMES;
-      const second = locationFromFrames();
+      const second = locationFromFrames(below);
       if (second === 'not found' || second === undefined) return undefined;
-      firstFrames = Math.min(MAX_FRAMES, Math.max(firstFrames, second.frames));
+      if (firstFrames.size < MAX_STARTING_POINTS) {
+        firstFrames.set(below, Math.min(MAX_FRAMES, Math.max(first, second.frames)));
+      }
       return second.location;
     }
     Error.stackTraceLimit = MAX_FRAMES;
@@ -42,7 +50,7 @@ export function captureCallLocation(): CodeLocation | undefined {
     const stack = formattedStack();
     const mapped = typeof stack === 'string' ? locationFromStack(stack) : undefined;
     if (mapped) return mapped;
-    const frames = locationFromFrames();
+    const frames = locationFromFrames(captureCallLocation);
     return frames === 'not found' ? undefined : frames?.location;
   } catch {
     // A stack the app's hooks made impossible to read: the record has no location, the call goes on.
@@ -62,13 +70,15 @@ function formattedStack(): unknown {
 }
 
 /**
- * Frames taken by the first capture: at first 8, as a direct call has the guard's four frames
- * (the patched method's wrapper and its check) and the SDK's own (openai's `create` and `post`)
- * before the caller's; then as many as the deepest caller found so far needed (in a traced app,
- * an instrumentation that wraps the SDK too adds its own five), so that a process's usual call
- * paths are found in one capture.
+ * Frames taken by the first capture, per starting point: at first 4 under the patched method's
+ * handler (its wrapper and the SDK's own frames, openai's `create` and `post`, come before the
+ * caller's) and 8 otherwise; then as many as the deepest caller found so far needed (in a traced
+ * app, an instrumentation that wraps the SDK too adds its own five), so that a process's usual
+ * call paths are found in one capture.
  */
-let firstFrames = 8;
+const firstFrames = new Map<AnyFunction, number>();
+/** The starting points are this module's function and each guard copy's handler: a handful. */
+const MAX_STARTING_POINTS = 16;
 const MAX_FRAMES = 50;
 
 /**
@@ -89,13 +99,15 @@ const structuredFrames = (_error: Error, frames: NodeJS.CallSite[]) => frames;
  * how many frames it took; undefined when none is, 'not found' when every frame was a library's
  * and the stack was cut at the limit (a longer capture may find the caller).
  */
-function locationFromFrames(): { location: CodeLocation; frames: number } | undefined | 'not found' {
+function locationFromFrames(
+  below: AnyFunction,
+): { location: CodeLocation; frames: number } | undefined | 'not found' {
   const prepare = Error.prepareStackTrace;
   Error.prepareStackTrace = structuredFrames;
   const holder: { stack?: NodeJS.CallSite[] } = {};
   let frames: NodeJS.CallSite[];
   try {
-    Error.captureStackTrace(holder, captureCallLocation);
+    Error.captureStackTrace(holder, below);
     frames = holder.stack ?? []; // made by structuredFrames: read while it is in place
   } finally {
     Error.prepareStackTrace = prepare;

@@ -15,6 +15,9 @@ const log = guardLog;
 
 export const WARNING_TYPE = 'MimaUnattestedCallWarning';
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type AnyFunction = Function;
+
 let randomUUID: typeof nodeCrypto.randomUUID | undefined;
 
 /** node:crypto takes 2-3 ms to load, which every process would pay at start-up: it waits for the first record. */
@@ -47,9 +50,9 @@ export class GuardRuntime {
   }
 
   /** An unattested SDK call: in block mode, the error the SDK definition fails the call with. */
-  check(call: CallDescription): MimaAttestationError | undefined {
+  check(call: CallDescription, below?: AnyFunction): MimaAttestationError | undefined {
     const { mode } = this.config;
-    const where = this.detect(call, mode === 'block', mode === 'warn' ? '' : undefined);
+    const where = this.detect(call, mode === 'block', mode === 'warn' ? '' : undefined, below);
     return mode === 'block' ? new MimaAttestationError(call.callSite, where) : undefined;
   }
 
@@ -76,7 +79,7 @@ export class GuardRuntime {
    * shape, a hostile request). The call goes through, and is still reported, as `<module>.unknown`
    * with `blocked: false`; the fault is logged once per SDK.
    */
-  checkFailed(module: string, error: unknown): void {
+  checkFailed(module: string, error: unknown, below?: AnyFunction): void {
     if (!this.checkFaults.has(module)) {
       this.checkFaults.add(module);
       log.error(`guard check failed for a ${module} call; the call goes through`, error);
@@ -89,7 +92,12 @@ export class GuardRuntime {
           ? ' It was not blocked: the guard could not check it.'
           : undefined;
     try {
-      this.detect({ callSite: `${module}.unknown`, provider: module, operation: 'unknown' }, false, note);
+      this.detect(
+        { callSite: `${module}.unknown`, provider: module, operation: 'unknown' },
+        false,
+        note,
+        below,
+      );
     } catch {
       // Logged above; the call goes through either way.
     }
@@ -97,11 +105,17 @@ export class GuardRuntime {
 
   /**
    * Builds and reports the record; warns when `warning` (an extra sentence, or '') is given.
+   * `below`: the guard's function on the stack under which the caller is (see captureCallLocation).
    * Returns the caller's file:line, when known.
    */
-  private detect(call: CallDescription, blocked: boolean, warning: string | undefined): string | undefined {
+  private detect(
+    call: CallDescription,
+    blocked: boolean,
+    warning: string | undefined,
+    below?: AnyFunction,
+  ): string | undefined {
     const { mode, workspaceId, captureCallSite } = this.config;
-    const location = captureCallSite ? captureCallLocation() : undefined;
+    const location = captureCallSite ? captureCallLocation(below) : undefined;
     const record: DetectionRecord = {
       ts: new Date().toISOString(),
       call_site: call.callSite,
@@ -171,9 +185,10 @@ export function onUnattestedCall(
   try {
     const call = definition.describe(self, args, name);
     if (countingCalls) countCall(call.callSite, false);
-    blocked = shared.active?.check(call);
+    // The caller is below this function on the stack: the guard's frames above it are skipped.
+    blocked = shared.active?.check(call, onUnattestedCall);
   } catch (error) {
-    shared.active?.checkFailed(definition.module, error);
+    shared.active?.checkFailed(definition.module, error, onUnattestedCall);
   }
   if (blocked) return definition.fail(original, self, args, blocked, name);
   // Covered: the inner patched calls of SDKs built on others, and the call's own requests,
