@@ -20,10 +20,17 @@ type AnyFunction = Function;
 
 let randomUUID: typeof nodeCrypto.randomUUID | undefined;
 
-/** node:crypto takes 2-3 ms to load, which every process would pay at start-up: it waits for the first record. */
+/**
+ * node:crypto takes 2-3 ms to load, which every process would pay at start-up: it waits for the
+ * first record. process.getBuiltinModule (Node 20.16+) reaches it past a test runner's module
+ * sandbox, which may refuse a require by then (Jest, after its environment is torn down).
+ */
 function recordId(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  randomUUID ??= (require('node:crypto') as typeof nodeCrypto).randomUUID;
+  randomUUID ??= (
+    process.getBuiltinModule?.('node:crypto') ??
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('node:crypto') as typeof nodeCrypto)
+  ).randomUUID;
   return randomUUID();
 }
 

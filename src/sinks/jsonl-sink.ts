@@ -1,6 +1,6 @@
 import type { DetectionRecord } from '../types';
 import { flushAtExit, stopFlushingAtExit } from './exit-flush';
-import { appendWhole, appendWholeSync, LogFile, NotRegularFileError, UnsafeLogPathError } from './log-file';
+import type * as LogFileCode from './log-file';
 import type { RecordSink } from './sink';
 import { guardLog } from '../safe-log';
 
@@ -35,6 +35,19 @@ const ROTATION_WAIT_ATTEMPTS = 100;
 
 type Fault = 'write' | 'refused' | 'overflow';
 
+let logFileCode: typeof LogFileCode | undefined;
+
+/**
+ * Rotation, locking and the private-file checks load with the first line queued: a process that
+ * never reports an unattested call never needs them, and every module costs its start-up. Not
+ * later, in a background write: a test runner's sandbox (Jest) refuses a require after its
+ * environment is torn down, while the line is queued during the call that made it.
+ */
+function fileCode(): typeof LogFileCode {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (logFileCode ??= require('./log-file') as typeof LogFileCode);
+}
+
 /**
  * Appends one JSON line per record. write() only queues the line (a JSON string takes less memory
  * than the record object, whose id is a rope of small strings); a batch, BATCH_DELAY_MS after the
@@ -47,7 +60,8 @@ type Fault = 'write' | 'refused' | 'overflow';
  */
 export class JsonlFileSink implements RecordSink {
   readonly name = 'jsonl';
-  private readonly logFile: LogFile;
+  /** The file, once a write needed it (see fileCode). */
+  private openedLogFile: LogFileCode.LogFile | undefined;
   private readonly maxBytes: number;
   private readonly backups: number;
   private readonly maxQueued: number;
@@ -75,7 +89,6 @@ export class JsonlFileSink implements RecordSink {
     this.maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
     this.backups = options.backups ?? 3;
     this.maxQueued = options.maxQueued ?? 10_000;
-    this.logFile = new LogFile(file, this.maxBytes, this.backups);
     flushAtExit(this);
   }
 
@@ -100,6 +113,7 @@ export class JsonlFileSink implements RecordSink {
       );
       return true;
     }
+    fileCode();
     this.queue.push(line);
     this.queuedCount++;
     // While the file is failing, the retry timer writes; a write per call would only fail again.
@@ -150,8 +164,11 @@ export class JsonlFileSink implements RecordSink {
   /** Synchronous write of everything left: process exit, signals. */
   flushSync(): void {
     this.unschedule();
+    if (!this.queue.length && !this.inFlight.length && !this.dropped) return this.releaseIfDone();
     // An async write still in flight keeps its descriptor; this one uses its own.
-    const logFile = this.inFlight.length ? new LogFile(this.file, this.maxBytes, this.backups) : this.logFile;
+    const logFile = this.inFlight.length
+      ? new (fileCode().LogFile)(this.file, this.maxBytes, this.backups)
+      : this.logFile;
     this.queue = this.inFlight.concat(this.queue);
     this.inFlight = [];
     try {
@@ -159,14 +176,14 @@ export class JsonlFileSink implements RecordSink {
         const { lines, data, dropped } = this.nextBatch();
         // No waiting at exit: past a busy lock the line lands in the file being rotated, not lost.
         const fd = logFile.prepare(data.length) ?? logFile.descriptor();
-        appendWholeSync(fd, logFile.startingOnNewLine(data));
+        fileCode().appendWholeSync(fd, logFile.startingOnNewLine(data));
         this.queue.splice(0, lines);
         this.written(lines, dropped);
       }
     } catch (error) {
       this.failed(error);
     } finally {
-      if (logFile !== this.logFile) logFile.close();
+      if (logFile !== this.openedLogFile) logFile.close();
     }
     this.releaseIfDone();
   }
@@ -206,7 +223,7 @@ export class JsonlFileSink implements RecordSink {
     this.inFlight = batch;
     try {
       const fd = await this.descriptorFor(data.length);
-      await appendWhole(fd, this.logFile.startingOnNewLine(data));
+      await fileCode().appendWhole(fd, this.logFile.startingOnNewLine(data));
       // flushSync() (a signal the app handles, then carries on) took this batch over and wrote
       // it again: it is counted there, not twice (a duplicate line, never an early flush()).
       if (this.inFlight !== batch) return true;
@@ -218,7 +235,7 @@ export class JsonlFileSink implements RecordSink {
       // Keep the lines, in order, for the retry; the host application never sees the failure.
       this.queue = this.inFlight.concat(this.queue);
       this.inFlight = [];
-      this.logFile.close();
+      this.openedLogFile?.close();
       this.failed(error);
       return false;
     }
@@ -271,6 +288,7 @@ export class JsonlFileSink implements RecordSink {
   }
 
   private failed(error: unknown): void {
+    const { NotRegularFileError, UnsafeLogPathError } = fileCode();
     if (error instanceof UnsafeLogPathError) {
       this.reportOnce('refused', () =>
         log.error(
@@ -319,6 +337,10 @@ export class JsonlFileSink implements RecordSink {
   private releaseIfDone(): void {
     if (!this.closed || this.queue.length || this.inFlight.length || this.dropped) return;
     stopFlushingAtExit(this);
-    this.logFile.close();
+    this.openedLogFile?.close();
+  }
+
+  private get logFile(): LogFileCode.LogFile {
+    return (this.openedLogFile ??= new (fileCode().LogFile)(this.file, this.maxBytes, this.backups));
   }
 }
