@@ -1,12 +1,11 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { diag } from '@opentelemetry/api';
 import { DEFAULT_NETWORK_HOSTS, HOST_ENTRY_FORMAT, isHostEntry } from './network/hosts';
 import { MODES, type MimaGuardConfig, type Mode } from './types';
-import { PACKAGE_NAME } from './version';
+import { guardLog } from './safe-log';
 
-const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
+const log = guardLog;
 
 export interface ResolvedConfig {
   enabled: boolean;

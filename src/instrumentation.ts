@@ -9,6 +9,7 @@ import { useCoverageSummary } from './coverage/summary-line';
 import { activeGuard, GuardRuntime, setActiveGuard } from './guard';
 import { syncNetworkBackstop } from './network/backstop';
 import { allPatches, applyPatch, patchMethod, removePatch } from './patch';
+import { guardLog } from './safe-log';
 import { isValidVersion, satisfiesRange } from './version-range';
 import { addStatus, hasStatusFor } from './sdk-status';
 import { SDK_DEFINITIONS } from './sdks';
@@ -43,10 +44,22 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
 
   /** Validates first (a TypeError names the bad value), then applies; an enabled guard is reconfigured. */
   override setConfig(config: MimaGuardConfig = {}): void {
+    this.useSafeDiag();
     const resolved = resolveConfig(config);
     super.setConfig({ ...config, enabled: resolved.enabled });
     this.resolved = resolved;
     if (this.runtime) this.startRuntime();
+  }
+
+  /**
+   * The base class's diag logger, which it and this class log through from inside the module
+   * hooks (an SDK out of range, a moved patch point) and enable(), becomes the guard's safe one
+   * (same namespace): a logger the app installed that throws would otherwise make the app's
+   * require() of its SDK, or enableGuard(), throw. Set from the first method the base constructor
+   * calls, as its own field holds the plain component logger until then.
+   */
+  private useSafeDiag(): void {
+    this._diag = guardLog;
   }
 
   /** The configuration in force, with environment and defaults applied. */
@@ -59,6 +72,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
   }
 
   override enable(): void {
+    this.useSafeDiag();
     if (this.isEnabled()) return;
     // Before anything is enabled: a constructor that throws must not leave a live instance behind.
     this.manualModuleDefinitions();

@@ -5,12 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { diag } from '@opentelemetry/api';
 import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import { guardLog } from './safe-log';
 import { PACKAGE_NAME } from './version';
 import { satisfiesRange } from './version-range';
 
-const log = diag.createComponentLogger({ namespace: PACKAGE_NAME });
+const log = guardLog;
 
 /** One installed copy of an SDK with files in require.cache. */
 export interface PreloadedSdk {

@@ -354,6 +354,73 @@ describe('reliability: a fault inside the guard never reaches the app', () => {
     });
   }
 
+  it("a DiagLogger that throws while the guard logs from a module hook or at enable: the app's require() and enableGuard() go on", () => {
+    // Installed by the app as the SDK loads: the hooks log an out-of-range version and a moved
+    // patch point, enableGuard() a malformed ~/.mima/config.json. Each went through a logger that
+    // threw, so the app's require() of its SDK, or enableGuard(), threw.
+    const fakeSdk = (version: string, files: Record<string, string>) => {
+      const dir = path.join(tempDir(), 'node_modules', 'openai');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, 'package.json'),
+        JSON.stringify({ name: 'openai', version, main: 'index.js' }),
+      );
+      for (const [file, source] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), source);
+      return path.join(dir, 'index.js');
+    };
+    const outOfRange = fakeSdk('3.99.0', { 'index.js': 'exports.OpenAI = class OpenAI {};\n' });
+    const moved = fakeSdk('5.99.2', {
+      'client.js': 'class OpenAI { request() { return "sent"; } }\nexports.OpenAI = OpenAI;\n',
+      'index.js': 'module.exports = require("./client.js");\n',
+    });
+    const home = tempDir();
+    fs.mkdirSync(path.join(home, '.mima'));
+    fs.writeFileSync(path.join(home, '.mima', 'config.json'), '{"workspace_id": oops');
+
+    let armed = false;
+    const thrown: string[] = [];
+    const explode =
+      (level: string) =>
+      (...args: unknown[]) => {
+        if (!armed) return;
+        // A component logger passes its namespace first, then the message.
+        thrown.push(`${level}: ${args.map(String).join(' ')}`);
+        throw new Error(`injected: diag.${level}`);
+      };
+    const exploding = {
+      error: explode('error'),
+      warn: explode('warn'),
+      info: explode('info'),
+      debug: explode('debug'),
+      verbose: explode('verbose'),
+    };
+    const savedHome = process.env.HOME;
+    diag.setLogger(exploding, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
+    armed = true;
+    try {
+      process.env.HOME = home;
+      delete process.env.MIMA_WORKSPACE_ID;
+      assert.doesNotThrow(() => useGuard({ mode: 'warn' }), 'enableGuard()');
+      assert.doesNotThrow(() => require(outOfRange), 'require() of an SDK outside the supported range');
+      const { OpenAI } = require(moved) as { OpenAI: new () => { request(): string } };
+      assert.equal(new OpenAI().request(), 'sent', 'the SDK whose patch point moved still works');
+    } finally {
+      armed = false;
+      process.env.HOME = savedHome;
+      diag.disable();
+    }
+    for (const expected of [
+      /config\.json: it is not valid JSON/,
+      /openai 3\.99\.0 is outside/,
+      /not found in openai 5\.99\.2/,
+    ]) {
+      assert.ok(
+        thrown.some((message) => expected.test(message)),
+        `the logger was asked for ${expected}: ${thrown.join(' | ')}`,
+      );
+    }
+  });
+
   it('an in-memory exporter still sees one span per call after the faults (the guard recovered)', async () => {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
