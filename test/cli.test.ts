@@ -455,6 +455,62 @@ describe('mima-guard command line', () => {
       },
     );
 
+    itWithServer(
+      'rotates its log before it passes --max-bytes, keeping --backups rotated files',
+      async () => {
+        const home = tempHome();
+        const socketPath = path.join(home, 'd.sock');
+        const logFile = path.join(home, 'daemon.jsonl');
+        const daemon = await startDaemonCli(
+          ['--socket', socketPath, '--log-file', logFile, '--max-bytes', '2000', '--backups', '2'],
+          cliEnv(home),
+        );
+        try {
+          const socket = net.createConnection(socketPath);
+          await once(socket, 'connect');
+          socket.setEncoding('utf8');
+          let acks = 0;
+          socket.on('data', (chunk: string) => (acks += chunk.split('"ack"').length - 1));
+          // 36 records of about 250 bytes: 9 KB, past the 2,000-byte cap several times over.
+          for (let seq = 1; seq <= 12; seq++) {
+            socket.write(
+              encodeRecords(
+                seq,
+                [1, 2, 3].map((n) => record({ id: `rot-${seq}-${n}` })),
+              ),
+            );
+          }
+          while (acks < 12) await new Promise((resolve) => setTimeout(resolve, 20));
+          socket.end();
+          daemon.child.kill('SIGTERM');
+          assert.deepEqual(await daemon.exited, [0, null], daemon.output.stderr);
+          const files = [logFile, `${logFile}.1`, `${logFile}.2`];
+          for (const file of files) {
+            assert.ok(fs.existsSync(file), `${file} exists`);
+            assert.ok(fs.statSync(file).size <= 2000, `${file}: ${fs.statSync(file).size} bytes`);
+          }
+          assert.ok(!fs.existsSync(`${logFile}.3`), 'no third backup is kept');
+        } finally {
+          if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
+        }
+      },
+    );
+
+    it('exits 2 naming a bad --max-bytes or --backups before starting anything', () => {
+      for (const [flag, value, min] of [
+        ['--max-bytes', '0', 1],
+        ['--max-bytes', '10MB', 1],
+        ['--backups', '1.5', 0],
+      ] as const) {
+        const result = runCli(['daemon', flag, value]);
+        assert.equal(result.status, 2, `${flag} ${value}`);
+        assert.ok(
+          result.stderr.includes(`${flag} must be a whole number >= ${min}; got "${value}"`),
+          result.stderr,
+        );
+      }
+    });
+
     it('exits 2 naming an unknown daemon flag before starting anything', () => {
       const result = runCli(['daemon', '--port', '9']);
       assert.equal(result.status, 2);
