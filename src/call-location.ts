@@ -10,7 +10,14 @@ export interface CodeLocation {
  * The guard's own code: the compiled build/src, and src/ where --enable-source-maps maps its
  * frames back to the TypeScript. Its frames are never the caller.
  */
-const OWN_DIRS = [__dirname, path.resolve(__dirname, '..', '..', 'src')];
+const OWN_DIRS = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('@mima-governance/instrumentation-guard.own-dirs.v1')
+] ??= []) as string[];
+// Process-wide: with two copies of the package loaded, the wrapper and the runtime in force may be
+// different copies', and neither copy's frames are the caller.
+for (const dir of [__dirname, path.resolve(__dirname, '..', '..', 'src')]) {
+  if (!OWN_DIRS.includes(dir)) OWN_DIRS.push(dir);
+}
 
 /** A frame's file:line:column, when the file is a path or file URL (not node:internal/...). */
 const FRAME = /(?:\(|^at )((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):\d+\)?$/;

@@ -23,7 +23,19 @@ export const HTTP_CHANNEL = satisfiesRange(process.versions.node, '^22.12.0 || >
 /** Call sites are `net.<host>`: the host only, never the path or query. */
 export const NETWORK_CALL_SITE_PREFIX = 'net.';
 
-let subscribed = false;
+interface Subscription {
+  channels: [undici: string, http: string];
+  handlers: [undici: (message: unknown) => void, http: (message: unknown) => void];
+}
+
+/**
+ * Process-wide, like the runtime in force: with two copies of the package loaded (npm nests two
+ * versions), one subscription serves both, so a request is reported once. A copy unsubscribes
+ * the other's handlers when the runtime in force turns the backstop off.
+ */
+const shared = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('@mima-governance/instrumentation-guard.network-backstop.v1')
+] ??= { subscription: undefined }) as { subscription: Subscription | undefined };
 
 /**
  * Subscribes while the active guard has the backstop on, unsubscribes otherwise. Called when the
@@ -32,20 +44,26 @@ let subscribed = false;
  */
 export function syncNetworkBackstop(): void {
   const wanted = activeGuard()?.networkHosts !== undefined;
-  if (wanted === subscribed) return;
-  if (wanted) {
-    diagnosticsChannel.subscribe(UNDICI_CHANNEL, onUndiciRequest);
-    diagnosticsChannel.subscribe(HTTP_CHANNEL, onHttpRequest);
-  } else {
-    diagnosticsChannel.unsubscribe(UNDICI_CHANNEL, onUndiciRequest);
-    diagnosticsChannel.unsubscribe(HTTP_CHANNEL, onHttpRequest);
+  const current = shared.subscription;
+  if (wanted === (current !== undefined)) return;
+  if (current) {
+    diagnosticsChannel.unsubscribe(current.channels[0], current.handlers[0]);
+    diagnosticsChannel.unsubscribe(current.channels[1], current.handlers[1]);
+    shared.subscription = undefined;
+    return;
   }
-  subscribed = wanted;
+  const subscription: Subscription = {
+    channels: [UNDICI_CHANNEL, HTTP_CHANNEL],
+    handlers: [onUndiciRequest, onHttpRequest],
+  };
+  diagnosticsChannel.subscribe(UNDICI_CHANNEL, onUndiciRequest);
+  diagnosticsChannel.subscribe(HTTP_CHANNEL, onHttpRequest);
+  shared.subscription = subscription;
 }
 
 /** Whether the backstop's subscribers are in place (for tests). */
 export function networkBackstopSubscribed(): boolean {
-  return subscribed;
+  return shared.subscription !== undefined;
 }
 
 function onUndiciRequest(message: unknown): void {
