@@ -68,14 +68,14 @@ export class GuardRuntime {
    * already on its way and is never blocked: block mode reports it with `blocked: false` and warns.
    */
   checkRequest(call: CallDescription): void {
+    this.detect(call, false, this.notBlockedNote('the guard sees it only on the network'));
+  }
+
+  /** The warning's extra sentence for a call reported but let through: none in report mode. */
+  private notBlockedNote(why: string): string | undefined {
     const { mode } = this.config;
-    const note =
-      mode === 'warn'
-        ? ''
-        : mode === 'block'
-          ? ' It was not blocked: the guard sees it only on the network.'
-          : undefined;
-    this.detect(call, false, note);
+    if (mode === 'report') return undefined;
+    return mode === 'block' ? ` It was not blocked: ${why}.` : '';
   }
 
   /** Modules whose calls the guard could not check: one diag message each, not one per call. */
@@ -91,13 +91,7 @@ export class GuardRuntime {
       this.checkFaults.add(module);
       log.error(`guard check failed for a ${module} call; the call goes through`, error);
     }
-    const { mode } = this.config;
-    const note =
-      mode === 'warn'
-        ? ''
-        : mode === 'block'
-          ? ' It was not blocked: the guard could not check it.'
-          : undefined;
+    const note = this.notBlockedNote('the guard could not check it');
     try {
       this.detect(
         { callSite: `${module}.unknown`, provider: module, operation: 'unknown' },

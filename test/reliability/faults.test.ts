@@ -85,39 +85,28 @@ describe('reliability: a fault inside the guard never reaches the app', () => {
     describe(`through ${sdk}`, () => {
       const target = () => targets[index];
 
-      it('a SpanProcessor whose onStart throws: the record goes on to the JSONL file; one diag message', async () => {
-        const processor: SpanProcessor = {
-          onStart: throwing('onStart'),
-          onEnd() {},
-          forceFlush: async () => {},
-          shutdown: async () => {},
-        };
-        const { guard } = await captureAllDiag(async () => {
-          useGuard({ mode: 'warn' }).setTracerProvider(
-            new BasicTracerProvider({ spanProcessors: [processor] }),
-          );
-          await callThrough(target());
+      for (const [hook, outcome] of [
+        ['onStart', 'the record goes on to the JSONL file'],
+        ['onEnd', 'the call is unchanged'],
+      ] as const) {
+        it(`a SpanProcessor whose ${hook} throws: ${outcome}; one diag message; no record lost`, async () => {
+          const processor: SpanProcessor = {
+            onStart() {},
+            onEnd() {},
+            [hook]: throwing(hook),
+            forceFlush: async () => {},
+            shutdown: async () => {},
+          };
+          const { guard } = await captureAllDiag(async () => {
+            useGuard({ mode: 'warn' }).setTracerProvider(
+              new BasicTracerProvider({ spanProcessors: [processor] }),
+            );
+            await callThrough(target());
+          });
+          onceFor(guard, /span/, 'the failing span sink');
+          assert.equal((await readRecords()).length, CALLS + 2, 'no record lost');
         });
-        onceFor(guard, /span/, 'the failing span sink');
-        assert.equal((await readRecords()).length, CALLS + 2, 'no record lost');
-      });
-
-      it('a SpanProcessor whose onEnd throws: the call is unchanged; one diag message; no record lost', async () => {
-        const processor: SpanProcessor = {
-          onStart() {},
-          onEnd: throwing('onEnd'),
-          forceFlush: async () => {},
-          shutdown: async () => {},
-        };
-        const { guard } = await captureAllDiag(async () => {
-          useGuard({ mode: 'warn' }).setTracerProvider(
-            new BasicTracerProvider({ spanProcessors: [processor] }),
-          );
-          await callThrough(target());
-        });
-        onceFor(guard, /span/, 'the failing span sink');
-        assert.equal((await readRecords()).length, CALLS + 2, 'no record lost');
-      });
+      }
 
       it('a span exporter whose export throws: the call is unchanged, nothing from the guard', async () => {
         const exporter: SpanExporter = {
