@@ -10,6 +10,7 @@ import { DaemonSink } from '../src/sinks/daemon-sink';
 import { JsonlFileSink } from '../src/sinks/jsonl-sink';
 import { captureDiag } from './helpers/diag';
 import { ROOT } from './helpers/guard';
+import { rotatedLogLines } from './helpers/log-lines';
 import { detection } from './fixtures/daemon-client/records';
 
 // The module objects themselves (not an import namespace), so that a test can wrap a function.
@@ -38,17 +39,9 @@ const ids = (prefix: string, count: number) => Array.from({ length: count }, (_,
 /** How often each id appears in a JSONL file and its rotations (file.1, file.2, …). */
 function idCounts(file: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (let n = 0; ; n++) {
-    const name = n === 0 ? file : `${file}.${n}`;
-    if (!fs.existsSync(name)) {
-      if (n > 0) break;
-      continue;
-    }
-    for (const line of fs.readFileSync(name, 'utf8').split('\n')) {
-      if (!line) continue;
-      const id = (JSON.parse(line) as { id?: string }).id;
-      if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
-    }
+  for (const line of rotatedLogLines(file)) {
+    const id = (JSON.parse(line) as { id?: string }).id;
+    if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   return counts;
 }

@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLoopbackServer } from '../loopback';
+import { logFiles } from '../records';
 
 const PROCESSES = 2;
 const WORKERS_PER_PROCESS = 4;
@@ -28,16 +29,14 @@ interface WorkerResult {
   rss: { atStart: number; afterWarmUp: number; atEnd: number };
 }
 
+/** Rotated files looked for beside a log: more than either writer keeps. */
+const MAX_BACKUPS = 20;
+
 /** Record ids (and how often each appears) in a JSONL file and its rotated backups, by pid. */
 function readIds(file: string, ids: Map<string, number>, pids: Set<number>): { lines: number; torn: number } {
   let lines = 0;
   let torn = 0;
-  for (let n = 0; ; n++) {
-    const name = n === 0 ? file : `${file}.${n}`;
-    if (!fs.existsSync(name)) {
-      if (n > 0) break;
-      continue;
-    }
+  for (const name of logFiles(file, MAX_BACKUPS)) {
     for (const line of fs.readFileSync(name, 'utf8').split('\n')) {
       if (!line) continue;
       try {

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from '../helpers/guard';
+import { rotatedLogLines } from '../helpers/log-lines';
 
 const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
 const CLIENT = path.join(ROOT, 'build', 'test', 'fixtures', 'daemon-client', 'stream-client.js');
@@ -50,20 +51,12 @@ function exited(
 function readIds(file: string): { ids: Map<string, number>; torn: number } {
   const ids = new Map<string, number>();
   let torn = 0;
-  for (let n = 0; ; n++) {
-    const name = n === 0 ? file : `${file}.${n}`;
-    if (!fs.existsSync(name)) {
-      if (n > 0) break;
-      continue;
-    }
-    for (const line of fs.readFileSync(name, 'utf8').split('\n')) {
-      if (!line) continue;
-      try {
-        const id = (JSON.parse(line) as { id?: string }).id;
-        if (id !== undefined) ids.set(id, (ids.get(id) ?? 0) + 1);
-      } catch {
-        torn++;
-      }
+  for (const line of rotatedLogLines(file)) {
+    try {
+      const id = (JSON.parse(line) as { id?: string }).id;
+      if (id !== undefined) ids.set(id, (ids.get(id) ?? 0) + 1);
+    } catch {
+      torn++;
     }
   }
   return { ids, torn };

@@ -21,6 +21,7 @@ import {
   aiTarget,
   captureAllDiag,
   daemonConnected,
+  explodingLogger,
   openaiTarget,
   readLog,
   tempDir,
@@ -128,23 +129,12 @@ describe('reliability: a fault inside the guard never reaches the app', () => {
         const blocker = path.join(tempDir(), 'not-a-dir');
         fs.writeFileSync(blocker, '');
         const logFile = path.join(blocker, 'log.jsonl');
-        // Armed once installed: the OTel API itself logs through it while registering it.
-        let armed = false;
-        const explode = (level: string) => () => {
-          if (armed) throw new Error(`injected: diag.${level}`);
-        };
-        const exploding = {
-          error: explode('error'),
-          warn: explode('warn'),
-          info: explode('info'),
-          debug: explode('debug'),
-          verbose: explode('verbose'),
-        };
+        const exploding = explodingLogger();
         const unhandled: unknown[] = [];
         const onUnhandled = (reason: unknown) => unhandled.push(reason);
         process.on('unhandledRejection', onUnhandled);
-        diag.setLogger(exploding, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
-        armed = true;
+        diag.setLogger(exploding.logger, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
+        exploding.arm(true);
         try {
           // Faults that log: an unwritable JSONL file and a span processor that throws.
           const processor: SpanProcessor = {
@@ -160,7 +150,7 @@ describe('reliability: a fault inside the guard never reaches the app', () => {
           await activeGuard()!.sinks.flush();
           await new Promise((resolve) => setTimeout(resolve, 250)); // a retry or two of the file
         } finally {
-          armed = false;
+          exploding.arm(false);
           diag.disable();
           process.removeListener('unhandledRejection', onUnhandled);
           fs.rmSync(blocker);
@@ -366,26 +356,10 @@ describe('reliability: a fault inside the guard never reaches the app', () => {
     fs.mkdirSync(path.join(home, '.mima'));
     fs.writeFileSync(path.join(home, '.mima', 'config.json'), '{"workspace_id": oops');
 
-    let armed = false;
-    const thrown: string[] = [];
-    const explode =
-      (level: string) =>
-      (...args: unknown[]) => {
-        if (!armed) return;
-        // A component logger passes its namespace first, then the message.
-        thrown.push(`${level}: ${args.map(String).join(' ')}`);
-        throw new Error(`injected: diag.${level}`);
-      };
-    const exploding = {
-      error: explode('error'),
-      warn: explode('warn'),
-      info: explode('info'),
-      debug: explode('debug'),
-      verbose: explode('verbose'),
-    };
+    const exploding = explodingLogger();
     const savedHome = process.env.HOME;
-    diag.setLogger(exploding, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
-    armed = true;
+    diag.setLogger(exploding.logger, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
+    exploding.arm(true);
     try {
       process.env.HOME = home;
       delete process.env.MIMA_WORKSPACE_ID;
@@ -394,7 +368,7 @@ describe('reliability: a fault inside the guard never reaches the app', () => {
       const { OpenAI } = require(moved) as { OpenAI: new () => { request(): string } };
       assert.equal(new OpenAI().request(), 'sent', 'the SDK whose patch point moved still works');
     } finally {
-      armed = false;
+      exploding.arm(false);
       process.env.HOME = savedHome;
       diag.disable();
     }
@@ -404,8 +378,8 @@ describe('reliability: a fault inside the guard never reaches the app', () => {
       /not found in openai 5\.99\.2/,
     ]) {
       assert.ok(
-        thrown.some((message) => expected.test(message)),
-        `the logger was asked for ${expected}: ${thrown.join(' | ')}`,
+        exploding.told.some((message) => expected.test(message)),
+        `the logger was asked for ${expected}: ${exploding.told.join(' | ')}`,
       );
     }
   });

@@ -6,6 +6,7 @@ import { activeGuard } from '../../src/guard';
 import type { DetectionRecord } from '../../src/types';
 import { PACKAGE_NAME } from '../../src/version';
 import { AI_BASE_URL, type AIModule, type AIOpenAIProvider } from '../helpers/ai';
+import { rotatedLogLines } from '../helpers/log-lines';
 import { countingReply } from '../helpers/mock-http';
 import { BASE_URL, chatCompletion, type OpenAIClient, userMessage } from '../helpers/openai';
 
@@ -26,23 +27,40 @@ export const daemonConnected = () => activeGuard()?.reporting.daemon.connected =
 export function readLog(file: string): { records: DetectionRecord[]; torn: number } {
   const records: DetectionRecord[] = [];
   let torn = 0;
-  for (let n = 0; n < 100; n++) {
-    const name = n === 0 ? file : `${file}.${n}`;
-    if (!fs.existsSync(name)) {
-      if (n > 0) break;
-      continue;
-    }
-    for (const line of fs.readFileSync(name, 'utf8').split('\n')) {
-      if (!line) continue;
-      try {
-        const value = JSON.parse(line) as DetectionRecord & { type?: string };
-        if (value.type === undefined) records.push(value);
-      } catch {
-        torn++;
-      }
+  for (const line of rotatedLogLines(file)) {
+    try {
+      const value = JSON.parse(line) as DetectionRecord & { type?: string };
+      if (value.type === undefined) records.push(value);
+    } catch {
+      torn++;
     }
   }
   return { records, torn };
+}
+
+/**
+ * A DiagLogger whose every method throws once armed (the OTel API logs through a logger while
+ * registering it, so it is armed after setLogger). `told` keeps what it was asked to log.
+ */
+export function explodingLogger(): { logger: DiagLogger; arm(on: boolean): void; told: string[] } {
+  let armed = false;
+  const told: string[] = [];
+  const explode =
+    (level: string) =>
+    (...args: unknown[]) => {
+      if (!armed) return;
+      // A component logger passes its namespace first, then the message.
+      told.push(`${level}: ${args.map(String).join(' ')}`);
+      throw new Error(`injected: diag.${level}`);
+    };
+  const logger: DiagLogger = {
+    error: explode('error'),
+    warn: explode('warn'),
+    info: explode('info'),
+    debug: explode('debug'),
+    verbose: explode('verbose'),
+  };
+  return { logger, arm: (on) => void (armed = on), told };
 }
 
 /**
