@@ -1,0 +1,45 @@
+import { guardLog } from './safe-log';
+
+/**
+ * The guard's own blind spots ("calls are not checked", "records cannot be kept") are said where
+ * people look: `process.emitWarning` prints them on stderr by default, as the Python guard's
+ * warnings do, besides the diag logger that most apps never register. One warning per kind
+ * (`code`) per process; every kind is kept for getGuardStatus().
+ */
+export const GUARD_WARNING_TYPE = 'MimaGuardWarning';
+
+export interface GuardProblem {
+  /** Stable per kind, `MIMA_GUARD_<KIND>`, e.g. MIMA_GUARD_SDK_UNSUPPORTED. */
+  code: string;
+  message: string;
+}
+
+interface ProblemState {
+  problems: GuardProblem[];
+  codes: Set<string>;
+}
+
+// Process-wide, so two copies of the package warn once between them.
+const STATE_KEY = Symbol.for('@mima-governance/instrumentation-guard.problems.v1');
+const state: ProblemState = ((globalThis as Record<symbol, ProblemState | undefined>)[STATE_KEY] ??= {
+  problems: [],
+  codes: new Set(),
+});
+
+/** Says a blind spot once per kind: diag always, stderr (a MimaGuardWarning) the first time. */
+export function warnGuardProblem(code: string, message: string): void {
+  guardLog.warn(message);
+  if (state.codes.has(code)) return;
+  state.codes.add(code);
+  state.problems.push({ code, message });
+  try {
+    process.emitWarning(message, { type: GUARD_WARNING_TYPE, code });
+  } catch {
+    // A --throw-deprecation-like flag or a replaced emitWarning: the diag line above stands.
+  }
+}
+
+/** Every kind of blind spot seen so far in this process, first message of each. */
+export function guardProblems(): readonly GuardProblem[] {
+  return state.problems.map((p) => ({ ...p }));
+}
