@@ -81,8 +81,14 @@ export function loadVertex() {
 }
 
 /** A google-auth-library AuthClient stand-in: no credential lookup, and it counts token requests. */
-export function fakeGoogleAuthClient() {
-  const auth = {
+export interface FakeAuthClient {
+  projectId: string;
+  tokenRequests: number;
+  getRequestHeaders(): Promise<Headers>;
+}
+
+export function fakeGoogleAuthClient(): FakeAuthClient {
+  const auth: FakeAuthClient = {
     projectId: 'test-project',
     tokenRequests: 0,
     async getRequestHeaders() {
