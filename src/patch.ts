@@ -25,20 +25,41 @@ export function isGuardWrapper(fn: unknown): boolean {
 }
 
 /**
+ * The SDK (by module name, the same for two copies of the guard) whose patched method is being
+ * handled right now, synchronously. An SDK with several patch points, one calling the next
+ * (Stainless: `post` → `methodRequest` → `request`), makes one call: the outer point decided it,
+ * and the inner one just runs. Held only during the synchronous handling, so an independent call
+ * made later (an await away) is decided on its own.
+ */
+let handling: string | undefined;
+
+function handleOnce(module: string, handle: () => unknown): unknown {
+  const outer = handling;
+  handling = module;
+  try {
+    return handle();
+  } finally {
+    handling = outer;
+  }
+}
+
+/**
  * The attested path is a read of the context and the original call; a wrapped client's calls and
  * everything else are handled in guard.ts.
  */
 function guardedMethod(definition: SdkDefinition, original: AnyMethod, name: string): AnyMethod {
+  const module = definition.module;
   const wrapper: Wrapper = function (this: unknown, ...args: unknown[]) {
+    if (handling === module) return original.apply(this, args);
     if (isAttestedOrCovered()) {
       return countingCalls
-        ? onAttestedCall(definition, original, this, args, name)
+        ? handleOnce(module, () => onAttestedCall(definition, original, this, args, name))
         : original.apply(this, args);
     }
     if (isAttestedClient(this) || isAttestedClient(definition.clientKeyOf?.(this))) {
-      return onAttestedClientCall(definition, original, this, args, name);
+      return handleOnce(module, () => onAttestedClientCall(definition, original, this, args, name));
     }
-    return onUnattestedCall(definition, original, this, args, name);
+    return handleOnce(module, () => onUnattestedCall(definition, original, this, args, name));
   };
   Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
   wrapper[ORIGINAL] = original;

@@ -20,7 +20,7 @@ describe('ES module apps (node --import …/register)', () => {
   it('patches `import OpenAI from "openai"` and blocks its unattested call', () => {
     const result = runApp('openai');
     assert.deepEqual(result.esm, blocked);
-    assert.deepEqual(result.patchPoints, ['client.mjs#OpenAI.methodRequest']);
+    assert.deepEqual(result.patchPoints, ['client.mjs#OpenAI.methodRequest|request|requestAPIList']);
   });
 
   it('patches both copies when one process imports and requires openai', () => {
@@ -28,8 +28,8 @@ describe('ES module apps (node --import …/register)', () => {
     assert.deepEqual(result.esm, blocked);
     assert.deepEqual(result.cjs, blocked);
     assert.deepEqual(result.patchPoints, [
-      'client.js#OpenAI.methodRequest',
-      'client.mjs#OpenAI.methodRequest',
+      'client.js#OpenAI.methodRequest|request|requestAPIList',
+      'client.mjs#OpenAI.methodRequest|request|requestAPIList',
     ]);
   });
 
@@ -41,7 +41,9 @@ describe('ES module apps (node --import …/register)', () => {
         const result = runApp(path.join(ROOT, 'test', 'versions', `openai-${major}`));
         assert.deepEqual(result.esm, blocked);
         assert.deepEqual(result.patchPoints, [
-          major === 4 ? 'core.mjs#APIClient.methodRequest' : 'client.mjs#OpenAI.methodRequest',
+          major === 4
+            ? 'core.mjs#APIClient.methodRequest|request|requestAPIList'
+            : 'client.mjs#OpenAI.methodRequest|request|requestAPIList',
         ]);
       },
     );

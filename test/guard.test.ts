@@ -39,11 +39,12 @@ describe('guard decision', () => {
   });
 
   it('warns on every call with warnOnce: false and omits the location with captureCallSite: false', async () => {
+    const client = makeClient(loadOpenAI(6)); // before useGuard: loading resets the guard's config
     useGuard({ mode: 'warn', warnOnce: false, captureCallSite: false });
     const capture = captureWarnings();
     try {
       for (let i = 0; i < 3; i++)
-        onUnattestedCall(openai, original, {}, ['post', '/embeddings', {}], 'methodRequest');
+        onUnattestedCall(openai, original, client, ['post', '/embeddings', {}], 'methodRequest');
       await capture.settle();
     } finally {
       capture.stop();
@@ -80,14 +81,30 @@ describe('guard decision', () => {
     );
   });
 
-  it('names an odd resource after itself, not after an Object.prototype member', async () => {
+  it('names a call after a path segment only when the client has a resource by that name', async () => {
+    const client = makeClient(loadOpenAI(6));
     useGuard({ mode: 'report' });
-    onUnattestedCall(openai, original, {}, ['post', '/constructor/x', {}], 'methodRequest');
-    const [record] = await readRecords();
-    assert.equal(record.call_site, 'openai.OpenAI.constructor');
-    assert.equal(
-      openai.describe({}, ['post', '/constructor/x', {}], 'methodRequest').operation,
-      'constructor',
+    const paths = [
+      '/constructor/x', // an Object.prototype member
+      '/LEAKX7q%20my%20salary/x', // user text in a path (client.post('/' + text))
+      '/file-abc123', // an id
+      `/${'a'.repeat(200)}`,
+      '/vector_stores/vs_1/search', // a resource the client publishes as vectorStores
+      '/fine_tuning/jobs',
+    ];
+    for (const path of paths) onUnattestedCall(openai, original, client, ['post', path, {}], 'methodRequest');
+    const records = await readRecords();
+    assert.deepEqual(
+      records.map((r) => r.call_site),
+      [
+        'openai.OpenAI.request',
+        'openai.OpenAI.request',
+        'openai.OpenAI.request',
+        'openai.OpenAI.request',
+        'openai.OpenAI.vector_stores',
+        'openai.OpenAI.fine_tuning',
+      ],
     );
+    assert.ok(!JSON.stringify(records).includes('LEAKX7q'));
   });
 });

@@ -126,7 +126,7 @@ describe('MimaGuardInstrumentation', () => {
     );
     assert.deepEqual(patch, {
       version: patch!.version,
-      patchPoint: 'client.js#OpenAI.methodRequest',
+      patchPoint: 'client.js#OpenAI.methodRequest|request|requestAPIList',
       active: true,
     });
   });
@@ -165,7 +165,8 @@ describe('MimaGuardInstrumentation', () => {
     try {
       const { exports } = await requireMovedCopy('openai', '5.99.1', {
         ...Object.fromEntries(internals.map((file) => [file, 'exports.part = true;\n'])),
-        'client.js': 'class OpenAI { methodRequest() { return "sent"; } }\nexports.OpenAI = OpenAI;\n',
+        'client.js':
+          'class OpenAI { methodRequest() { return "sent"; } request() { return "sent"; } }\nexports.OpenAI = OpenAI;\n',
         'index.js': `${internals.map((file) => `require("./${file}");`).join('\n')}\nmodule.exports = require("./client.js");\n`,
       });
       const client = new (exports as { OpenAI: new () => object }).OpenAI();
@@ -188,7 +189,10 @@ describe('MimaGuardInstrumentation', () => {
     });
     const moved = exports as { OpenAI: new () => { request(p: string): Promise<string> } };
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /patch point client\.js#OpenAI\.methodRequest not found in openai 5\.99\.0/);
+    assert.match(
+      warnings[0],
+      /patch point client\.js#OpenAI\.methodRequest\|request\|requestAPIList not found in openai 5\.99\.0/,
+    );
     assert.equal(await new moved.OpenAI().request('/chat'), 'sent /chat');
   });
 });

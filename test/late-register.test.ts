@@ -86,7 +86,7 @@ describe('register loaded late, and SDKs loaded before the guard', function () {
         const { attest, getGuardStatus } = require('${GUARD}');`);
     assert.equal(result.attested, 'hello');
     assert.equal(result.unattested, blocked);
-    assert.deepEqual(result.patchPoints, ['client.js#OpenAI.methodRequest']);
+    assert.deepEqual(result.patchPoints, ['client.js#OpenAI.methodRequest|request|requestAPIList']);
     assert.equal(result.warnings.length, 1, result.warnings.join('\n'));
     assert.match(
       result.warnings[0],
@@ -107,7 +107,7 @@ describe('register loaded late, and SDKs loaded before the guard', function () {
     assert.deepEqual(result, {
       attested: 'hello',
       unattested: blocked,
-      patchPoints: ['client.js#OpenAI.methodRequest'],
+      patchPoints: ['client.js#OpenAI.methodRequest|request|requestAPIList'],
       warnings: [],
     });
   });
@@ -121,7 +121,7 @@ describe('register loaded late, and SDKs loaded before the guard', function () {
     assert.deepEqual(result, {
       attested: 'hello',
       unattested: blocked,
-      patchPoints: ['modules.openai#OpenAI.methodRequest'],
+      patchPoints: ['modules.openai#OpenAI.methodRequest|request|requestAPIList'],
       warnings: [],
     });
   });

@@ -123,6 +123,37 @@ for (const major of OPENAI_MAJORS) {
       );
     });
 
+    it('counts a retried call once: the retries go below the patched methods', async () => {
+      useGuard({ mode: 'report' });
+      const retrying = new openai.OpenAI({ apiKey: 'test-key', baseURL: BASE_URL, maxRetries: 2 });
+      const scope = nock(HOST)
+        .post('/v1/chat/completions')
+        .times(2)
+        .reply(500, { error: { message: 'try again' } }, { 'retry-after-ms': '1' })
+        .post('/v1/chat/completions')
+        .reply(200, chatCompletion());
+      const answer = await retrying.chat.completions.create({ model: 'gpt-test', messages: userMessage });
+      assert.equal(answer.choices[0].message.content, 'hello');
+      assert.ok(scope.isDone(), 'three requests: two retries');
+      const records = await readRecords();
+      assert.deepEqual(
+        records.map((r) => r.call_site),
+        ['openai.OpenAI.chat'],
+      );
+    });
+
+    it('checks list calls and every next page (requestAPIList), not only methodRequest', async () => {
+      useGuard({ mode: 'block' });
+      const scope = nock(HOST).get('/v1/models').reply(200, { object: 'list', data: [] });
+      const page = client.models.list();
+      assert.equal(page.constructor.name, 'PagePromise', 'the SDK promise is returned, not a replacement');
+      await assert.rejects(page, isGuardErrorOrCause);
+      assert.equal(scope.isDone(), false, 'the list request never left');
+      const [record] = await readRecords();
+      assert.equal(record.call_site, 'openai.OpenAI.models');
+      assert.equal(record.blocked, true);
+    });
+
     it('report mode is silent and writes the JSONL record', async () => {
       useGuard({ mode: 'report' });
       const seen = mockChat();

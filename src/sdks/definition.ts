@@ -124,6 +124,30 @@ export function prototypeMethod(exportName: string, method: string): Pick<PatchP
   };
 }
 
+/**
+ * Several methods on the prototype chain of an exported class, patched as one point: found only
+ * when every `required` one is there (a layout that lost one has moved, and is reported so);
+ * `optional` ones are patched where the version has them.
+ */
+export function prototypeMethods(
+  exportName: string,
+  required: readonly string[],
+  optional: readonly string[] = [],
+): Pick<PatchPoint, 'label' | 'locate'> {
+  const points = [...required, ...optional].map((method) => ({
+    method,
+    ...prototypeMethod(exportName, method),
+  }));
+  return {
+    label: `${exportName}.${[...required, ...optional].join('|')}`,
+    locate(exports) {
+      const found = points.map((point) => point.locate(exports));
+      if (required.some((_, i) => found[i].length === 0)) return [];
+      return found.flat();
+    },
+  };
+}
+
 /** Functions exported by the file itself (the ones of `names` that it has). */
 export function exportedFunctions(...names: string[]): Pick<PatchPoint, 'label' | 'locate'> {
   return {

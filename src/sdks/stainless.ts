@@ -1,6 +1,6 @@
 import {
   ownEntry,
-  prototypeMethod,
+  prototypeMethods,
   type AnyMethod,
   type PatchPoint,
   type SdkDefinition,
@@ -8,24 +8,27 @@ import {
 } from './definition';
 
 /**
- * The Stainless-generated SDKs (openai, @anthropic-ai/sdk, groq-sdk) send every model call
- * through `methodRequest(method, path, opts)` on the client class, synchronously, before
- * anything is awaited: the decision is made before the first byte, streams included, and
- * resources added in later minors are covered without a hand list.
+ * The Stainless-generated SDKs (openai, @anthropic-ai/sdk, groq-sdk) send every request through
+ * one of two client methods, synchronously in the user's call: `request(options)` (resource
+ * methods and the verb helpers, by way of `methodRequest(method, path, opts)`) and
+ * `requestAPIList(Page, options)` (list methods and every next page). Retries and replays go
+ * below both, to `makeRequest`, so a retry is the same call. `methodRequest` is patched too,
+ * because it is the only point that still has the path as a plain string (it hands `request` a
+ * promise): the call is decided there, and the `request` it makes is part of that call (patch.ts).
  */
 export interface StainlessSpec {
   module: string;
   /** First segment of the call-site name, e.g. 'openai'. */
   callSitePrefix: string;
   supportedVersions: string;
-  /** Per version layout: the files and the class export that holds methodRequest. */
+  /** Per version layout: the files and the class export that holds the request methods. */
   layouts: Array<{ versions: string; files: string[]; exportName: string }>;
   /** Client classes the package exports, subclasses first and the base client last. */
   clientClasses: string[];
   /** gen_ai.provider.name for a client class. */
   provider(clientClass: string): string;
-  /** The API path prefix before the resource, matched after the leading slash: /^v1\// for anthropic. */
-  pathPrefix?: RegExp;
+  /** The API path prefix before the resource, after the leading slash: 'v1/' for anthropic. */
+  pathPrefix?: string;
   /** Call-site names for path segments that differ from their resource: anthropic's `complete` is `completions`. */
   resourceNames?: Record<string, string>;
   /** gen_ai.operation.name for a resource; unmapped resources use their own name. */
@@ -36,8 +39,11 @@ export interface StainlessSpec {
   localMethods?: string[];
 }
 
-/** The client's own request helpers (client.post('/chat/completions', …)), which call methodRequest too. */
+/** The client's own request helpers (client.post('/chat/completions', …)), for the scan. */
 const CLIENT_REQUEST_METHODS = ['get', 'post', 'patch', 'put', 'delete', 'getAPIList', 'request'];
+
+/** The patched methods, and where each keeps the request options among its arguments. */
+const REQUEST_METHODS: Record<string, number> = { methodRequest: 2, request: 0, requestAPIList: 1 };
 
 export function stainlessSdk(spec: StainlessSpec): SdkDefinition {
   return {
@@ -48,31 +54,33 @@ export function stainlessSdk(spec: StainlessSpec): SdkDefinition {
     patchPoints: spec.layouts.map((layout): PatchPoint => ({
       versions: layout.versions,
       files: layout.files,
-      ...prototypeMethod(layout.exportName, 'methodRequest'),
+      // groq-sdk has no list endpoints, hence no requestAPIList.
+      ...prototypeMethods(layout.exportName, ['methodRequest', 'request'], ['requestAPIList']),
     })),
-    describe(self, args) {
+    describe(self, args, name) {
       const clientClass = nearestClientClass(self, spec.clientClasses);
-      const segment = resourceOf(args[1], spec.pathPrefix);
-      const names = spec.resourceNames;
-      const resource = (names && ownEntry(names, segment)) ?? segment;
+      const options = plainOptions(args[REQUEST_METHODS[name] ?? 0]);
+      const path = name === 'methodRequest' ? args[1] : options?.path;
+      const resource = knownResource(self, resourceOf(path, spec), spec) ?? 'request';
       return {
         callSite: `${spec.callSitePrefix}.${clientClass}.${resource}`,
         provider: spec.provider(clientClass),
         operation: ownEntry(spec.operations, resource) ?? resource,
-        model: requestModel(args[2]),
+        model: requestModel(options),
       };
     },
-    // The original builds the SDK's own APIPromise from options that reject, so the caller
-    // gets a genuine APIPromise that rejects before any request is built or sent.
-    fail(original: AnyMethod, self, args, error) {
-      const rejected = Promise.reject(error);
-      return original.call(self, args[0], args[1], rejected);
+    // The original builds the SDK's own APIPromise / PagePromise from options that reject, so the
+    // caller gets the genuine article, rejecting before any request is built or sent.
+    fail(original: AnyMethod, self, args, error, name) {
+      const failed = [...args];
+      failed[REQUEST_METHODS[name] ?? 0] = Promise.reject(error);
+      return original.apply(self, failed);
     },
   };
 }
 
 /**
- * Every resource method reaches methodRequest, and the resources are the package's resources/
+ * Every resource method reaches the request methods, and the resources are the package's resources/
  * folder in every layout: the scan needs no per-resource list, as the runtime needs none.
  */
 function userApi(spec: StainlessSpec): UserApi {
@@ -93,24 +101,82 @@ function nearestClientClass(self: unknown, known: string[]): string {
   return known[known.length - 1];
 }
 
-function resourceOf(path: unknown, prefix?: RegExp): string {
-  if (typeof path !== 'string') return 'unknown';
-  let rest = path.replace(/^\/+/, '');
-  if (prefix) rest = rest.replace(prefix, '');
-  const segment = rest.split(/[/?]/, 1)[0];
-  return segment || 'unknown';
+/** The first path segment after the SDK's prefix, or undefined. No regular expression on the call path. */
+function resourceOf(path: unknown, spec: StainlessSpec): string | undefined {
+  if (typeof path !== 'string') return undefined;
+  let start = 0;
+  while (path[start] === '/') start++;
+  if (spec.pathPrefix && path.startsWith(spec.pathPrefix, start)) start += spec.pathPrefix.length;
+  let end = start;
+  while (end < path.length && end - start <= MAX_RESOURCE_LENGTH && path[end] !== '/' && path[end] !== '?')
+    end++;
+  return end > start ? path.slice(start, end) : undefined;
 }
 
-/** The model name from the request options, when they are a plain object (never the body's content). */
-function requestModel(opts: unknown): string | undefined {
-  if (
-    opts === null ||
-    typeof opts !== 'object' ||
-    typeof (opts as PromiseLike<unknown>).then === 'function'
-  ) {
-    return undefined;
+const MAX_RESOURCE_LENGTH = 40;
+
+/**
+ * A path segment is a call-site name only when the SDK publishes it: the client (or one of its
+ * resources, for `beta.assistants`) has a resource under that name. A path is request data
+ * (`client.get('/files/' + id)`, `client.post('/<anything>')`), and a segment that is not a
+ * resource could be an id or user text, which never reaches a record.
+ */
+function knownResource(self: unknown, segment: string | undefined, spec: StainlessSpec): string | undefined {
+  if (segment === undefined || segment.length > MAX_RESOURCE_LENGTH) return undefined;
+  const name = (spec.resourceNames && ownEntry(spec.resourceNames, segment)) ?? segment;
+  return resourceNamesOf(self).has(name) ? name : undefined;
+}
+
+/** Per client class: the path names of its resources, two levels deep (vector_stores, assistants). */
+const resourceNameCache = new WeakMap<object, Set<string>>();
+
+function resourceNamesOf(client: unknown): Set<string> {
+  if (client === null || typeof client !== 'object') return new Set();
+  const key = Object.getPrototypeOf(client) as object | null;
+  const cached = key && resourceNameCache.get(key);
+  if (cached) return cached;
+  const names = new Set<string>();
+  for (const resource of resourcesOf(client, client)) {
+    names.add(resource.name);
+    for (const inner of resourcesOf(resource.value, client)) names.add(inner.name);
   }
-  const body = (opts as { body?: unknown }).body;
+  if (key) resourceNameCache.set(key, names);
+  return names;
+}
+
+/** Own properties holding an SDK resource (an object whose `_client` is the client), path-cased. */
+function resourcesOf(owner: unknown, client: object): Array<{ name: string; value: object }> {
+  if (owner === null || typeof owner !== 'object') return [];
+  const found: Array<{ name: string; value: object }> = [];
+  for (const key of Object.keys(owner)) {
+    const descriptor = Object.getOwnPropertyDescriptor(owner, key);
+    const value: unknown = descriptor && 'value' in descriptor ? descriptor.value : undefined;
+    if (value === null || typeof value !== 'object' || value === client) continue;
+    if ((value as { _client?: unknown })._client === client) found.push({ name: snakeCase(key), value });
+  }
+  return found;
+}
+
+/** vectorStores → vector_stores: the resource property as the API path spells it. */
+function snakeCase(name: string): string {
+  let out = '';
+  for (const char of name) {
+    const lower = char.toLowerCase();
+    out += lower !== char ? `_${lower}` : char;
+  }
+  return out;
+}
+
+/** The request options when they are a plain object now (a promise is read by nobody: no await). */
+function plainOptions(opts: unknown): { path?: unknown; body?: unknown } | undefined {
+  if (opts === null || typeof opts !== 'object') return undefined;
+  if (typeof (opts as PromiseLike<unknown>).then === 'function') return undefined;
+  return opts as { path?: unknown; body?: unknown };
+}
+
+/** The model name from the request body (never the body's content). */
+function requestModel(options: { body?: unknown } | undefined): string | undefined {
+  const body = options?.body;
   if (body === null || typeof body !== 'object') return undefined;
   const model = (body as { model?: unknown }).model;
   return typeof model === 'string' ? model : undefined;
