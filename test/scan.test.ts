@@ -271,6 +271,40 @@ describe('mima-guard scan', function () {
       assert.equal(stderr, 'project typescript\n');
     });
 
+    it("passes over the project's typescript 7 (no compiler API) for the guard's, never exiting 1", () => {
+      // typescript 7 is the native compiler: its package has no JavaScript API. Before, the scan
+      // failed with "Cannot read properties of undefined (reading 'ES2022')" and exit 1.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-scan-'));
+      try {
+        const ts = path.join(dir, 'node_modules', 'typescript');
+        fs.mkdirSync(ts, { recursive: true });
+        fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"scan-ts7","private":true}');
+        fs.writeFileSync(
+          path.join(ts, 'package.json'),
+          '{"name":"typescript","version":"7.0.2","main":"index.js"}',
+        );
+        fs.writeFileSync(path.join(ts, 'index.js'), 'module.exports = { version: "7.0.2" };');
+        fs.writeFileSync(path.join(dir, 'app.ts'), 'export const x = 1;\n');
+        assert.equal(cli(['scan', dir]).status, 0, "the guard's own typescript scans it");
+        // With no usable typescript anywhere: exit 2 naming the unusable one and what is accepted.
+        const preload = path.join(dir, 'only-project-ts.js');
+        fs.writeFileSync(
+          preload,
+          `const Module = require('module');
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, parent, isMain, options) {
+  if (request === 'typescript') return ${JSON.stringify(path.join(ts, 'index.js'))};
+  return resolve.call(this, request, parent, isMain, options);
+};`,
+        );
+        const { status, stderr } = cli(['scan', dir], { preload });
+        assert.equal(status, 2);
+        assert.match(stderr, /version 7\.0\.2\) does not have; accepted: typescript 5\.x or 6\.x/);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('lists scan in the usage text', () => {
       assert.match(cli(['--help']).stdout, /^ {2}scan {4}find AI SDK calls outside attest\(\)/m);
       assert.match(
