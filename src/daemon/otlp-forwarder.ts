@@ -1,7 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { loadOtlpSdk } from './otlp-sdk';
 import { SPAN_NAME_AI_CALL } from '../semconv';
 import { recordSpanAttributes } from '../sinks/span-sink';
 import type { DetectionRecord } from '../types';
@@ -25,6 +24,8 @@ export class OtlpForwarder {
   /** endpoint: the OTLP base URL, as OTEL_EXPORTER_OTLP_ENDPOINT (`/v1/traces` is appended). */
   constructor(endpoint: string | undefined) {
     const url = endpoint === undefined ? undefined : `${endpoint.replace(/\/+$/, '')}/${TRACES_PATH}`;
+    const { BasicTracerProvider, BatchSpanProcessor, OTLPTraceExporter, resourceFromAttributes } =
+      loadOtlpSdk();
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'mima-guard-daemon' }),
       spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(url ? { url } : {}))],
