@@ -7,8 +7,11 @@
  * environment (MIMA_GUARD_MODE, MIMA_GUARD_LOG_FILE, ...). SDKs the app required before this
  * ran are patched in require.cache, with one diag warning (src/late-load.ts).
  */
+import * as fs from 'node:fs';
 import * as nodeModule from 'node:module';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { enableGuard } from './enable';
 import { activeGuard } from './guard';
 import { patchPreloadedSdks } from './late-load';
@@ -36,13 +39,43 @@ function registerEsmHook(): void {
   const flags = process as unknown as Record<symbol, boolean | undefined>;
   if (flags[REGISTERED]) return;
   try {
-    nodeModule.register('@opentelemetry/instrumentation/hook.mjs', pathToFileURL(__filename), {
-      data: { include: loaderIncludeList() },
-    });
+    if (!registerSyncHooks()) {
+      nodeModule.register('@opentelemetry/instrumentation/hook.mjs', pathToFileURL(__filename), {
+        data: { include: loaderIncludeList() },
+      });
+    }
   } catch (error) {
     throw sandboxError(error);
   }
   flags[REGISTERED] = true;
+}
+
+/**
+ * Node's in-thread hooks (`module.registerHooks`) where import-in-the-middle can run on them: no
+ * loader thread, and no DEP0205 warning at every start on Node 26, where `module.register` is
+ * deprecated. import-in-the-middle is the copy @opentelemetry/instrumentation uses, so that its
+ * `Hook`s and this loader are one module instance. Returns false where Node or that copy cannot.
+ */
+function registerSyncHooks(): boolean {
+  if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks !== 'function') return false;
+  let dir: string;
+  try {
+    const instrumentation = require.resolve('@opentelemetry/instrumentation');
+    dir = path.dirname(require.resolve('import-in-the-middle/package.json', { paths: [instrumentation] }));
+  } catch {
+    return false;
+  }
+  const supports = path.join(dir, 'supports-sync-hooks.mjs');
+  if (!fs.existsSync(supports)) return false;
+  // require() of an ES module: every Node that passes registerHooks' check above has it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (!(require(supports) as { supportsSyncHooks(): boolean }).supportsSyncHooks()) return false;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hooks = require(path.join(dir, 'register-hooks.mjs')) as {
+    register(options: { include: Array<string | RegExp> }): void;
+  };
+  hooks.register({ include: loaderIncludeList() });
+  return true;
 }
 
 /**
@@ -68,8 +101,32 @@ function sandboxError(error: unknown): unknown {
   return error;
 }
 
-registerEsmHook();
-// With the guard already enabled (by the app, or another register), its hooks saw the SDK loads.
-const hooksWereOn = activeGuard() !== undefined;
-const instrumentation = enableGuard();
-if (!hooksWereOn) patchPreloadedSdks(instrumentation.getModuleDefinitions());
+/**
+ * Node 20 runs `--require` preloads in its module-hooks thread too, where no app code runs: a
+ * second register there initialised import-in-the-middle's hook twice ("already been
+ * initialized" on stderr at every start). That thread is told by its preload's call stack.
+ */
+function inModuleHooksThread(): boolean {
+  if (isMainThread) return false;
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 50;
+    return (new Error().stack ?? '').includes('node:internal/modules/esm/worker');
+  } catch {
+    return false; // a frozen Error: treat the thread as an app's
+  } finally {
+    try {
+      Error.stackTraceLimit = limit;
+    } catch {
+      // as above
+    }
+  }
+}
+
+if (!inModuleHooksThread()) {
+  registerEsmHook();
+  // With the guard already enabled (by the app, or another register), its hooks saw the SDK loads.
+  const hooksWereOn = activeGuard() !== undefined;
+  const instrumentation = enableGuard();
+  if (!hooksWereOn) patchPreloadedSdks(instrumentation.getModuleDefinitions());
+}
