@@ -1,7 +1,15 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MimaAttestationError, MimaGovernance, withAttested } from '../src';
+import { context, metrics } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import { attest, MimaAttestationError, MimaGovernance, withAttested } from '../src';
 import { aiWorkspace, loadAI, type AIModule } from './helpers/ai';
 import { clearRecords, readRecords, useGuard } from './helpers/guard';
 import { chatCompletion, type OpenAIModule } from './helpers/openai';
@@ -214,6 +222,56 @@ describe('nested calls: the transport of a call, and the independent calls made 
       );
       await chat(wrapped);
       assert.deepEqual(await callSites(), ['openai.OpenAI.embeddings']);
+    });
+  });
+
+  describe('the mima.guard.calls metric', () => {
+    let reader: PeriodicExportingMetricReader;
+    let provider: MeterProvider;
+
+    before(() => context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()));
+    beforeEach(async () => {
+      await clearRecords();
+      reader = new PeriodicExportingMetricReader({
+        exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+        exportIntervalMillis: 60_000,
+      });
+      provider = new MeterProvider({ readers: [reader] });
+      useGuard({ mode: 'report', networkHosts: [standIn()] }).setMeterProvider(provider);
+    });
+    afterEach(async () => {
+      useGuard().setMeterProvider(metrics.getMeterProvider());
+      await provider.shutdown();
+    });
+    after(() => context.disable());
+
+    async function attestedCounts(): Promise<Record<string, number>> {
+      const { resourceMetrics } = await reader.collect();
+      const counts: Record<string, number> = {};
+      for (const metric of resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics)) {
+        if (metric.descriptor.name !== 'mima.guard.calls') continue;
+        for (const point of metric.dataPoints) {
+          counts[
+            `${String(point.attributes['mima.call_site'])} attested=${String(point.attributes['mima.attested'])}`
+          ] = point.value as number;
+        }
+      }
+      return counts;
+    }
+
+    it("counts an attested ai call once, and the sub-agent call in its tool's execute as a call of its own", async () => {
+      const subAgent = client();
+      await attest(() =>
+        generateWithTool(async () => {
+          await chat(subAgent);
+          return 'done';
+        }),
+      )();
+      assert.deepEqual(await attestedCounts(), {
+        'ai.generateText attested=true': 1,
+        'openai.OpenAI.chat attested=true': 1,
+      });
+      assert.deepEqual(await readRecords(), []);
     });
   });
 
