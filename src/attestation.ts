@@ -62,6 +62,7 @@ export function isAttested(): boolean {
  * The stack is read only inside a covered scope.
  */
 export function isAttestedOrCovered(): boolean {
+  // Written out, as attestedOrTransport is: this is every patched call's attested path.
   const own = shared.store?.getStore();
   if (own !== undefined)
     return own === true || (own === 'covered' && isCoveredTransport(isAttestedOrCovered));
@@ -72,13 +73,16 @@ export function isAttestedOrCovered(): boolean {
 
 /** The network backstop's check: attested, or a request of a call the guard already handled. */
 export function isAttestedOrCoveredRequest(): boolean {
+  return attestedOrTransport(isAttestedOrCoveredRequest, true);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+function attestedOrTransport(below: Function, request: boolean): boolean {
   const own = shared.store?.getStore();
-  if (own !== undefined) {
-    return own === true || (own === 'covered' && isCoveredTransport(isAttestedOrCoveredRequest, true));
-  }
+  if (own !== undefined) return own === true || (own === 'covered' && isCoveredTransport(below, request));
   const active = context.active();
   if (active.getValue(ATTESTED_KEY) === true) return true;
-  return active.getValue(COVERED_KEY) === true && isCoveredTransport(isAttestedOrCoveredRequest, true);
+  return active.getValue(COVERED_KEY) === true && isCoveredTransport(below, request);
 }
 
 /** True inside an unattested call the guard has already reported (its inner patched calls). */
