@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, createContextKey, type Context } from '@opentelemetry/api';
+import { isCoveredTransport } from './covered-transport';
 import { SDK_DEFINITIONS } from './sdks';
 import type { AttestOptions } from './types';
 
@@ -55,12 +56,33 @@ export function isAttested(): boolean {
   return context.active().getValue(ATTESTED_KEY) === true;
 }
 
-/** The patched methods' check: attested, or inside an unattested call already reported. */
+/**
+ * The patched methods' check: attested, or the transport of a call the guard already handled
+ * (inside its covered scope, with no user code on the stack in between: see isCoveredTransport).
+ * The stack is read only inside a covered scope.
+ */
 export function isAttestedOrCovered(): boolean {
+  // Written out, as attestedOrTransport is: this is every patched call's attested path.
   const own = shared.store?.getStore();
-  if (own !== undefined) return own !== false;
+  if (own !== undefined)
+    return own === true || (own === 'covered' && isCoveredTransport(isAttestedOrCovered));
   const active = context.active();
-  return active.getValue(ATTESTED_KEY) === true || active.getValue(COVERED_KEY) === true;
+  if (active.getValue(ATTESTED_KEY) === true) return true;
+  return active.getValue(COVERED_KEY) === true && isCoveredTransport(isAttestedOrCovered);
+}
+
+/** The network backstop's check: attested, or a request of a call the guard already handled. */
+export function isAttestedOrCoveredRequest(): boolean {
+  return attestedOrTransport(isAttestedOrCoveredRequest, true);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+function attestedOrTransport(below: Function, request: boolean): boolean {
+  const own = shared.store?.getStore();
+  if (own !== undefined) return own === true || (own === 'covered' && isCoveredTransport(below, request));
+  const active = context.active();
+  if (active.getValue(ATTESTED_KEY) === true) return true;
+  return active.getValue(COVERED_KEY) === true && isCoveredTransport(below, request);
 }
 
 /** True inside an unattested call the guard has already reported (its inner patched calls). */

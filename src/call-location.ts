@@ -166,10 +166,17 @@ export function locationFromStack(stack: string): CodeLocation | undefined {
 }
 
 function isLibraryFrame(file: string): boolean {
-  return (
-    file.includes(`${path.sep}node_modules${path.sep}`) ||
-    OWN_DIRS.some((dir) => file.startsWith(dir + path.sep))
-  );
+  return file.includes(`${path.sep}node_modules${path.sep}`) || isGuardFile(file);
+}
+
+/** A file of the guard's own code (any copy's), which is never the caller. */
+export function isGuardFile(file: string): boolean {
+  return OWN_DIRS.some((dir) => file.startsWith(dir + path.sep));
+}
+
+/** Whether a stack frame's file is the caller's code, as records name it (not node:, a library, the guard). */
+export function isCallerFrameFile(name: string | null | undefined): boolean {
+  return !!name && !name.startsWith('node:') && callerFile(name) !== undefined;
 }
 
 function displayPath(file: string): string {

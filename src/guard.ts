@@ -1,6 +1,7 @@
 import type * as nodeCrypto from 'node:crypto';
 import { isCovered, runCovered, runCoveredIfCarried } from './attestation';
 import { captureCallLocation } from './call-location';
+import { isCoveredTransport } from './covered-transport';
 import type { ResolvedConfig } from './config';
 import { countCall, countingCalls, insideCountedCall, runCounted } from './coverage/call-counts';
 import { MimaAttestationError } from './errors';
@@ -220,7 +221,7 @@ export function onAttestedClientCall(
 
 /**
  * An attested call while calls are counted (a MeterProvider, or the JSONL coverage summary).
- * The inner calls of a reported or counted call are part of it and are not counted again.
+ * The transport of a reported or counted call is part of it and is not counted again.
  */
 export function onAttestedCall(
   definition: SdkDefinition,
@@ -229,7 +230,11 @@ export function onAttestedCall(
   args: unknown[],
   name: string,
 ): unknown {
-  if (isCovered() || insideCountedCall()) return original.apply(self, args);
+  // The transport of a reported or counted call is part of it; a call that user code makes
+  // inside it (a tool's execute) is one of its own and is counted.
+  if ((isCovered() || insideCountedCall()) && isCoveredTransport(onAttestedCall)) {
+    return original.apply(self, args);
+  }
   countAttestedCall(definition, self, args, name);
   return definition.coversInnerCalls ? runCounted(original, self, args) : original.apply(self, args);
 }

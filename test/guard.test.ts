@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
 import { onUnattestedCall } from '../src/guard';
 import { openai } from '../src/sdks/openai';
 import type { SdkDefinition } from '../src/sdks/definition';
@@ -66,11 +69,15 @@ describe('guard decision', () => {
     };
     const client = makeClient(loadOpenAI(6));
     nock(new URL(BASE_URL).origin).post('/v1/chat/completions').times(2).reply(200, chatCompletion());
-    // The higher layer's own work ends in a patched openai call, after an await.
-    const higherLayerOriginal = async () => {
-      await new Promise((resolve) => setImmediate(resolve));
-      return client.chat.completions.create({ model: 'm', messages: userMessage });
-    };
+    // The higher layer's own work ends in a patched openai call, after an await. It is a
+    // library's code (under node_modules): user code there would be an independent call.
+    const higherLayerOriginal = vm.runInThisContext(
+      `(client, messages) => async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return client.chat.completions.create({ model: 'm', messages });
+      }`,
+      { filename: path.join(os.tmpdir(), 'node_modules', 'higher-layer', 'index.js') },
+    )(client, userMessage) as () => Promise<unknown>;
     await onUnattestedCall(outer, higherLayerOriginal, undefined, [], 'complete');
     await client.chat.completions.create({ model: 'm', messages: userMessage });
     const records = await readRecords();

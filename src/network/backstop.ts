@@ -1,6 +1,6 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { satisfiesRange } from '../version-range';
-import { isAttestedOrCovered, uncoveredCallsRan } from '../attestation';
+import { isAttestedOrCoveredRequest, uncoveredCallsRan } from '../attestation';
 import { activeGuard } from '../guard';
 import { GEN_AI_OPERATION_UNKNOWN } from '../semconv';
 import { httpAuthority, undiciAuthority } from './requests';
@@ -95,7 +95,7 @@ let mutedWarned = false;
 function onRequest(authority: string): void {
   const guard = activeGuard();
   const match = guard?.networkHosts?.match(authority);
-  if (guard === undefined || match === undefined || isAttestedOrCovered()) return;
+  if (guard === undefined || match === undefined || isAttestedOrCoveredRequest()) return;
   if (uncoveredCallsRan()) {
     // A wrap() client's call ran with nothing to carry its cover: its requests look like this
     // one. The backstop stays silent rather than report an attested call.

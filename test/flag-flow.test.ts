@@ -1,0 +1,174 @@
+import * as assert from 'node:assert/strict';
+import { AsyncResource } from 'node:async_hooks';
+import nock from 'nock';
+import { attest } from '../src';
+import { clearRecords, readRecords, useGuard } from './helpers/guard';
+import { BASE_URL, chatCompletion, loadOpenAI, makeClient, type OpenAIModule } from './helpers/openai';
+
+type Job = () => Promise<unknown>;
+/** Runs a job through a queue of concurrency 1, as the app's code would. */
+type Enqueue = (job: Job) => Promise<unknown>;
+
+/** A limiter as apps write it: the job that finishes starts the next one. */
+function handWrittenLimiter(): Enqueue {
+  const waiting: { job: Job; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  let busy = false;
+  const pump = () => {
+    const next = busy ? undefined : waiting.shift();
+    if (next === undefined) return;
+    busy = true;
+    next
+      .job()
+      .then(next.resolve, next.reject)
+      .finally(() => {
+        busy = false;
+        pump();
+      });
+  };
+  return (job) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ job, resolve, reject });
+      pump();
+    });
+}
+
+/**
+ * Where the attested flag flows: it follows async context, so a job gets the flag of whatever
+ * started it. In the queues below that is the job that finished before it, not the code that
+ * enqueued it: these tests pin that, and the remedy the README gives (bind each job to its
+ * enqueuer with AsyncResource.bind, or attest the job itself).
+ */
+describe('where the attested flag flows', () => {
+  let client: ReturnType<typeof makeClient>;
+
+  before(() => {
+    client = makeClient(loadOpenAI(6) as OpenAIModule);
+  });
+
+  beforeEach(async () => {
+    useGuard({ mode: 'report', networkBackstop: false });
+    await clearRecords();
+    nock.cleanAll();
+    // A slow reply: the first job is in flight while the second is enqueued.
+    nock(new URL(BASE_URL).origin)
+      .post('/v1/chat/completions')
+      .times(20)
+      .delay(20)
+      .reply(200, chatCompletion());
+  });
+
+  afterEach(() => nock.cleanAll());
+  after(() => useGuard({ mode: 'warn' }));
+
+  const chat = () =>
+    client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
+
+  const queues: [name: string, make: () => Enqueue][] = [
+    ['a hand-written limiter', handWrittenLimiter],
+    [
+      'p-limit 3',
+      () => {
+        const pLimit = require('p-limit') as (n: number) => (job: Job) => Promise<unknown>;
+        return pLimit(1);
+      },
+    ],
+    [
+      'p-queue 6',
+      () => {
+        const { default: PQueue } = require('p-queue') as typeof import('p-queue');
+        const queue = new PQueue({ concurrency: 1 });
+        return (job) => queue.add(job);
+      },
+    ],
+    [
+      "LangChain's AsyncCaller",
+      () => {
+        const { AsyncCaller } = require('@langchain/core/utils/async_caller') as {
+          AsyncCaller: new (p: { maxConcurrency: number; maxRetries: number }) => {
+            call: (job: Job) => Promise<unknown>;
+          };
+        };
+        const caller = new AsyncCaller({ maxConcurrency: 1, maxRetries: 0 });
+        return (job) => caller.call(job);
+      },
+    ],
+  ];
+
+  for (const [name, make] of queues) {
+    describe(name, () => {
+      it('an unattested job queued behind an attested one gets its flag (the limitation the README names)', async () => {
+        const enqueue = make();
+        const attested = attest(() => enqueue(chat))();
+        const unattested = enqueue(chat);
+        await Promise.all([attested, unattested]);
+        assert.deepEqual(await readRecords(), [], 'the second job ran in the context of the first');
+      });
+
+      it('with each job bound to its enqueuer (AsyncResource.bind), only the unattested job is reported', async () => {
+        const enqueue = make();
+        const bound: Enqueue = (job) => enqueue(AsyncResource.bind(job));
+        const attested = attest(() => bound(chat))();
+        const unattested = bound(chat);
+        const attestedAgain = attest(() => bound(chat))();
+        await Promise.all([attested, unattested, attestedAgain]);
+        assert.equal((await readRecords()).length, 1);
+      });
+
+      it('an attested job (attest at the job) is attested wherever the queue starts it', async () => {
+        const enqueue = make();
+        const first = enqueue(chat);
+        const attestedJob = enqueue(attest(chat));
+        await Promise.all([first, attestedJob]);
+        assert.equal((await readRecords()).length, 1, 'only the unattested first job');
+      });
+    });
+  }
+
+  it('a batcher (DataLoader style) runs its batch with the flag of the load that scheduled it', async () => {
+    const batcher = (batch: (keys: string[]) => Promise<unknown>) => {
+      let pending: string[] = [];
+      return (key: string) => {
+        pending.push(key);
+        if (pending.length > 1) return;
+        process.nextTick(() => {
+          const keys = pending;
+          pending = [];
+          void batch(keys);
+        });
+      };
+    };
+    const done: Promise<unknown>[] = [];
+    const load = batcher((keys) => {
+      const call = chat().then(() => keys);
+      done.push(call);
+      return call;
+    });
+    attest(() => load('attested'))();
+    load('unattested');
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all(done);
+    assert.deepEqual(await readRecords(), [], 'one call for both, attested by the first load');
+    load('unattested');
+    attest(() => load('attested'))();
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all(done);
+    assert.equal((await readRecords()).length, 1, 'one call for both, reported by the first load');
+  });
+
+  it('a setInterval started in attested code stays attested after the function returned', async () => {
+    let ticks = 0;
+    await new Promise<void>((resolve, reject) => {
+      attest(() => {
+        const timer = setInterval(() => {
+          chat().then(() => {
+            if (++ticks === 2) {
+              clearInterval(timer);
+              resolve();
+            }
+          }, reject);
+        }, 10);
+      })();
+    });
+    assert.deepEqual(await readRecords(), []);
+  });
+});
