@@ -13,6 +13,13 @@ import { SecondUser } from './second-user';
 const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
 const mode = (file: string) => fs.statSync(file).mode & 0o7777;
 const UNAVAILABLE = SecondUser.unavailable();
+const scratchDirs: string[] = [];
+/** A private temp directory (0700, ours), removed after the suite. */
+const scratch = () => {
+  const dir = tempDir();
+  scratchDirs.push(dir);
+  return dir;
+};
 
 // SECURITY.md, "Paths another user could steer": each rule against a real second local account.
 (UNAVAILABLE ? describe.skip : describe)(
@@ -26,7 +33,10 @@ const UNAVAILABLE = SecondUser.unavailable();
       target = openaiTarget(makeClient(loadOpenAI(6)));
     });
 
-    after(() => other.remove());
+    after(() => {
+      other.remove();
+      for (const dir of scratchDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+    });
 
     isolateSdkTests();
 
@@ -44,7 +54,7 @@ const UNAVAILABLE = SecondUser.unavailable();
     it("never sends records to another user's socket in a shared directory: they go to the JSONL file, with MIMA_GUARD_UNTRUSTED_SOCKET", async () => {
       const socketPath = path.join(other.sharedDir(), 'daemon.sock');
       const listener = await other.listen(socketPath);
-      const logFile = path.join(tempDir(), 'guard_log.jsonl');
+      const logFile = path.join(scratch(), 'guard_log.jsonl');
       const { guard } = await captureAllDiag(async () => {
         useGuard({ mode: 'warn', socketPath, logFile });
         await until(
@@ -84,7 +94,7 @@ const UNAVAILABLE = SecondUser.unavailable();
     });
 
     it("refuses a log directory that is another user's symlink to a directory of ours: nothing written there, MIMA_GUARD_UNTRUSTED_LOG_PATH", async () => {
-      const ours = tempDir(); // 0700, ours: what the link points the guard's writes into
+      const ours = scratch(); // 0700, ours: what the link points the guard's writes into
       const shared = other.sharedDir();
       const link = path.join(shared, 'logs');
       other.run(`require('node:fs').symlinkSync(${JSON.stringify(ours)}, ${JSON.stringify(link)})`);
@@ -101,7 +111,7 @@ const UNAVAILABLE = SecondUser.unavailable();
     });
 
     it('tightens an existing ~/.mima 0755 and its 0644 log to 0700 and 0600, with MIMA_GUARD_LOOSE_MODES: the other user can no longer read the records', async () => {
-      const home = tempDir();
+      const home = scratch();
       fs.chmodSync(home, 0o755); // a usual home directory
       const mima = path.join(home, '.mima');
       fs.mkdirSync(mima, { mode: 0o755 });
@@ -138,7 +148,7 @@ const UNAVAILABLE = SecondUser.unavailable();
 );
 
 function runDaemon(socketPath: string) {
-  const logFile = path.join(tempDir(), 'daemon_log.jsonl');
+  const logFile = path.join(scratch(), 'daemon_log.jsonl');
   // Before the fix the daemon started (or waited): the timeout ends it, and the status is null.
   return spawnSync(process.execPath, [CLI, 'daemon', '--socket', socketPath, '--log-file', logFile], {
     encoding: 'utf8',
