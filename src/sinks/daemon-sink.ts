@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import { encodeRecordsJson, MAX_LINE_BYTES, type DaemonReply } from '../daemon/protocol';
 import { LineReader } from '../daemon/line-reader';
 import type { DetectionRecord } from '../types';
@@ -8,7 +7,7 @@ import { flushAtExit, stopFlushingAtExit } from './exit-flush';
 import type { RecordSink } from './sink';
 import { guardLog } from '../safe-log';
 import { warnGuardProblem } from '../warnings';
-import { untrustedDirectory, untrustedSocketFile } from './path-trust';
+import { untrustedSocket } from './path-trust';
 
 const log = guardLog;
 
@@ -127,7 +126,7 @@ export class DaemonSink implements RecordSink {
         this.scheduleReconnect();
         return;
       }
-      const problem = this.untrusted(stat);
+      const problem = untrustedSocket(this.socketPath, stat);
       if (problem) {
         // Another user's socket would receive every record (and could ack it unwritten).
         this.reportOnce('untrusted', () =>
@@ -142,20 +141,6 @@ export class DaemonSink implements RecordSink {
       this.faults.delete('untrusted');
       this.open();
     });
-  }
-
-  /** Why the socket (its lstat given) is not one to send records to, or undefined (see path-trust.ts). */
-  private untrusted(stat: fs.Stats): string | undefined {
-    const uid = process.geteuid?.();
-    if (uid === undefined) return undefined;
-    try {
-      return (
-        untrustedSocketFile(this.socketPath, stat, uid) ??
-        untrustedDirectory(path.dirname(this.socketPath), uid)
-      );
-    } catch (error) {
-      return `${path.dirname(this.socketPath)} cannot be checked (${(error as Error).message})`;
-    }
   }
 
   private open(): void {

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /**
  * The rules every path the guard writes to or connects through must pass (SECURITY.md, "Paths
@@ -35,6 +36,20 @@ export function untrustedSocketFile(socketPath: string, stat: fs.Stats, uid: num
   if (!ownedBy(stat, uid)) return `${socketPath} is owned by ${describeOwner(stat.uid)}`;
   if (stat.mode & 0o022) return `${socketPath} is writable by group or others (mode ${modeText(stat.mode)})`;
   return undefined;
+}
+
+/**
+ * Why the daemon socket at `socketPath` (its lstat given) is not one to send records to, or
+ * undefined: the socket file, then its directory (no POSIX ids, as on Windows: not checked).
+ */
+export function untrustedSocket(socketPath: string, stat: fs.Stats): string | undefined {
+  const uid = process.geteuid?.();
+  if (uid === undefined) return undefined;
+  try {
+    return untrustedSocketFile(socketPath, stat, uid) ?? untrustedDirectory(path.dirname(socketPath), uid);
+  } catch (error) {
+    return `${path.dirname(socketPath)} cannot be checked (${(error as Error).message})`;
+  }
 }
 
 export function ownedBy(stat: fs.Stats, uid: number): boolean {
