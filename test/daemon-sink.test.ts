@@ -169,7 +169,7 @@ describe('DaemonSink: the client of the local daemon', () => {
 
   it('declines records, without throwing, when no socket file exists or nobody listens on it', async () => {
     const missing = tempPaths();
-    const looks = spy(fsModule, 'stat', missing.socket);
+    const looks = spy(fsModule, 'lstat', missing.socket);
     try {
       const { sink } = sinkTo(missing);
       assert.equal(sink.write(detection('a')), false);
@@ -202,7 +202,7 @@ describe('DaemonSink: the client of the local daemon', () => {
     const paths = tempPaths();
     const handle = await daemonAt(paths);
     const socketWrites = spy(net.Socket.prototype, 'write');
-    const stats = spy(fsModule, 'stat');
+    const stats = spy(fsModule, 'lstat');
     const connects = spy(net, 'createConnection');
     const io = () => ({ writes: socketWrites.calls(), stats: stats.calls(), connects: connects.calls() });
     try {

@@ -56,13 +56,21 @@ export const daemonCommand: Command = {
     // Loaded here, not at the top: report and login never pay for the server's dependencies.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { startDaemon } = require('../daemon/server') as DaemonServer;
-    const handle = await startDaemon({
-      socketPath: values.socket ?? daemonSocket(),
-      logFile,
-      maxBytes,
-      backups,
-      otlpEndpoint,
-    });
+    let handle: DaemonHandle;
+    try {
+      handle = await startDaemon({
+        socketPath: values.socket ?? daemonSocket(),
+        logFile,
+        maxBytes,
+        backups,
+        otlpEndpoint,
+      });
+    } catch (error) {
+      // A socket path another user owns or could steer: the caller must choose another, exit 2.
+      if ((error as { code?: unknown }).code !== 'EUNTRUSTEDSOCKET') throw error;
+      printError(`mima-guard daemon: ${(error as Error).message}`);
+      return 2;
+    }
     const exporting = otlpEndpoint ? `, exporting to ${otlpEndpoint}` : '';
     print(`mima-guard daemon listening on ${handle.socketPath}, writing ${logFile}${exporting}`);
     return untilStopped(handle);

@@ -3,6 +3,12 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { tryLock } from '../sinks/file-lock';
+import { describeOwner, ownedBy, untrustedDirectory } from '../sinks/path-trust';
+
+/** The socket path is one guards would refuse to connect to: the CLI exits 2 with the message. */
+export class UntrustedSocketPathError extends Error {
+  readonly code = 'EUNTRUSTEDSOCKET';
+}
 
 const LOCK_ATTEMPTS = 100;
 const LOCK_WAIT_MS = 20;
@@ -15,6 +21,7 @@ const LOCK_WAIT_MS = 20;
  */
 export async function listenExclusively(server: net.Server, socketPath: string): Promise<number> {
   fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+  refuseUntrusted(socketPath);
   const release = await lock(`${socketPath}.lock`);
   try {
     await removeStaleSocket(socketPath);
@@ -24,6 +31,33 @@ export async function listenExclusively(server: net.Server, socketPath: string):
     return fs.lstatSync(socketPath).ino;
   } finally {
     release();
+  }
+}
+
+/**
+ * The daemon serves only from a place its clients will trust (path-trust.ts): another user's
+ * socket at the path, live or not, is theirs, never "a daemon already running"; a directory another
+ * user owns or can write is refused before anything is created in it.
+ */
+function refuseUntrusted(socketPath: string): void {
+  const uid = process.geteuid?.();
+  if (uid === undefined) return;
+  let existing: fs.Stats | undefined;
+  try {
+    existing = fs.lstatSync(socketPath);
+  } catch {
+    // Nothing there yet.
+  }
+  if (existing && !ownedBy(existing, uid)) {
+    throw new UntrustedSocketPathError(
+      `${socketPath} belongs to ${describeOwner(existing.uid)}, another user: not serving there (clients would refuse it, and it is not ours to replace); choose a socket in a directory only you can write, such as ~/.mima`,
+    );
+  }
+  const problem = untrustedDirectory(path.dirname(socketPath), uid);
+  if (problem) {
+    throw new UntrustedSocketPathError(
+      `not serving on ${socketPath}: ${problem}; the socket's directory must be owned by you (or root) and not writable by group or others`,
+    );
   }
 }
 

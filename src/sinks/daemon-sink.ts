@@ -6,6 +6,8 @@ import type { DetectionRecord } from '../types';
 import { flushAtExit, stopFlushingAtExit } from './exit-flush';
 import type { RecordSink } from './sink';
 import { guardLog } from '../safe-log';
+import { warnGuardProblem } from '../warnings';
+import { untrustedSocket } from './path-trust';
 
 const log = guardLog;
 
@@ -27,7 +29,7 @@ interface Batch {
   timer: NodeJS.Timeout;
 }
 
-type Fault = 'unreachable' | 'rejected';
+type Fault = 'unreachable' | 'rejected' | 'untrusted';
 
 /**
  * Sends records to the local daemon over its Unix socket. write() decides from in-process state
@@ -116,12 +118,27 @@ export class DaemonSink implements RecordSink {
   private connect(): void {
     if (this.closed) return;
     // A missing socket file means no daemon: retry quietly instead of failing a connection each time.
-    fs.stat(this.socketPath, (error, stat) => {
+    // lstat: a symlink at the socket path is judged as itself, never followed.
+    fs.lstat(this.socketPath, (error, stat) => {
       if (this.closed) return;
-      if (error || !stat.isSocket()) {
+      // Nothing there, or a leftover file that is no socket: no daemon yet.
+      if (error || !(stat.isSocket() || stat.isSymbolicLink())) {
         this.scheduleReconnect();
         return;
       }
+      const problem = untrustedSocket(this.socketPath, stat);
+      if (problem) {
+        // Another user's socket would receive every record (and could ack it unwritten).
+        this.reportOnce('untrusted', () =>
+          warnGuardProblem(
+            'MIMA_GUARD_UNTRUSTED_SOCKET',
+            `not connecting to the Mima daemon socket: ${problem}; the socket and its directory must be owned by you (or root) and not writable by group or others. Records go to the JSONL file`,
+          ),
+        );
+        this.scheduleReconnect();
+        return;
+      }
+      this.faults.delete('untrusted');
       this.open();
     });
   }

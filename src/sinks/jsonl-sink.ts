@@ -3,6 +3,7 @@ import { flushAtExit, stopFlushingAtExit } from './exit-flush';
 import type * as LogFileCode from './log-file';
 import type { RecordSink } from './sink';
 import { guardLog } from '../safe-log';
+import { warnGuardProblem } from '../warnings';
 
 const log = guardLog;
 
@@ -248,7 +249,7 @@ export class JsonlFileSink implements RecordSink {
       if (fd !== undefined) return fd;
       await new Promise((resolve) => setTimeout(resolve, ROTATION_WAIT_MS).unref());
     }
-    return this.logFile.descriptor();
+    return this.logFile.descriptorPastLimit(`another writer held ${this.file}.lock`);
   }
 
   /**
@@ -290,8 +291,10 @@ export class JsonlFileSink implements RecordSink {
   private failed(error: unknown): void {
     const { NotRegularFileError, UnsafeLogPathError } = fileCode();
     if (error instanceof UnsafeLogPathError) {
+      // A warning, not only diag: an untrusted path is a blind spot the app's owner must hear of.
       this.reportOnce('refused', () =>
-        log.error(
+        warnGuardProblem(
+          'MIMA_GUARD_UNTRUSTED_LOG_PATH',
           `refusing to write the guard's JSONL report ${error.message}. Records are kept in memory and retried`,
         ),
       );

@@ -1,5 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { mimaHome } from '../config';
+import { warnGuardProblem } from '../warnings';
+import { describeOwner, modeText, untrustedDirectory } from './path-trust';
 import { rotateIfFull } from './rotation';
 
 const { O_RDWR, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
@@ -25,26 +28,42 @@ export class UnsafeLogPathError extends Error {
 /** What the directory and file rules accept, for the refusal's message (SECURITY.md says why). */
 export const ACCEPTED_LOG_PATH =
   'the log file must be in a directory owned by you (or root) that neither group nor others can write ' +
-  '(the guard creates its directories 0700), and an existing log file must be yours';
+  "(the guard creates its directories 0700), given as a symlink only if the link is yours (or root's), " +
+  'and an existing log file must be yours';
 
 /**
  * Refuses a log directory another user can write (group or others write bit, sticky or not: in a
- * sticky world-writable directory such as /tmp another user can still create the file first), or
- * one owned by another user (who can change its mode). Checked before every open, so rotation and
- * a reopen after another process rotated are covered. Only where POSIX ids exist (not on Windows).
+ * sticky world-writable directory such as /tmp another user can still create the file first), one
+ * owned by another user (who can change its mode), and a symlink another user owns (who decides
+ * where it points). Checked before every open, so rotation and a reopen after another process
+ * rotated are covered. Only where POSIX ids exist (not on Windows). The guard's own directory
+ * (~/.mima), found readable by others, is tightened to 0700 (with a warning) before it is used.
  */
 function checkDirectory(file: string, uid: number): void {
   const dir = path.dirname(file);
-  // stat, not lstat: a symlinked directory (~/.mima → elsewhere) is judged by what it points to.
-  const stat = fs.statSync(dir);
-  let problem: string | undefined;
-  if (stat.uid !== uid && stat.uid !== 0) problem = `its directory ${dir} is owned by uid ${stat.uid}`;
-  else if (stat.mode & 0o022) {
-    const mode = (stat.mode & 0o7777).toString(8).padStart(4, '0');
-    const who = stat.mode & 0o002 ? 'others' : 'its group';
-    problem = `its directory ${dir} is writable by ${who} (mode ${mode})`;
-  }
+  const problem = untrustedDirectory(dir, uid);
   if (problem) throw new UnsafeLogPathError(`${file}: ${problem}; ${ACCEPTED_LOG_PATH}`);
+  if (path.resolve(dir) === path.resolve(mimaHome())) tighten(dir, fs.statSync(dir).mode, 0o700);
+}
+
+/**
+ * chmods a file or directory the user owns whose mode lets group or others read it, and says so
+ * once (MIMA_GUARD_LOOSE_MODES); refuses it when the chmod fails. `fd`: chmod the open descriptor.
+ */
+function tighten(target: string, mode: number, wanted: number, fd?: number): void {
+  if (!(mode & 0o077)) return;
+  try {
+    if (fd === undefined) fs.chmodSync(target, wanted);
+    else fs.fchmodSync(fd, wanted);
+  } catch (error) {
+    throw new UnsafeLogPathError(
+      `${target} has mode ${modeText(mode)} (group or others can read it) and cannot be made ${modeText(wanted)} (${(error as Error).message}); ${ACCEPTED_LOG_PATH}`,
+    );
+  }
+  warnGuardProblem(
+    'MIMA_GUARD_LOOSE_MODES',
+    `${target} had mode ${modeText(mode)}, so other users could read the guard's records; the guard changed it to ${modeText(wanted)}`,
+  );
 }
 
 /**
@@ -59,6 +78,8 @@ export class LogFile {
   private dev = 0;
   /** The file ends inside a line: a write cut short by a full disk or a crash. */
   private endsInsideLine = false;
+  /** Rotation failed and the file grows past maxBytes: said once until a rotation succeeds. */
+  private rotationStuck = false;
 
   constructor(
     readonly file: string,
@@ -77,12 +98,38 @@ export class LogFile {
       const fd = this.descriptor();
       const size = fs.fstatSync(fd).size;
       if (size === 0 || size + incoming <= this.maxBytes) return fd;
-      const outcome = rotateIfFull(this.file, this.ino, incoming, this.maxBytes, this.backups);
+      let outcome: ReturnType<typeof rotateIfFull>;
+      try {
+        outcome = rotateIfFull(this.file, this.ino, incoming, this.maxBytes, this.backups);
+      } catch (error) {
+        // A rotation that fails must not cost the records: they go past maxBytes, said once.
+        return this.pastLimit(fd, `rotating it failed (${(error as Error).message})`);
+      }
       if (outcome === 'busy') return undefined;
+      this.rotationStuck = false;
       if (outcome === 'keep') return fd;
       this.close();
     }
     return this.descriptor();
+  }
+
+  /**
+   * The descriptor, to write past maxBytes when rotation cannot happen now (`why`). Said once
+   * (MIMA_GUARD_ROTATION_STUCK, diag once per episode) until a rotation succeeds again.
+   */
+  descriptorPastLimit(why: string): number {
+    return this.pastLimit(this.descriptor(), why);
+  }
+
+  private pastLimit(fd: number, why: string): number {
+    if (!this.rotationStuck) {
+      this.rotationStuck = true;
+      warnGuardProblem(
+        'MIMA_GUARD_ROTATION_STUCK',
+        `the guard's log ${this.file} is not rotated: ${why}; records are written past maxBytes (${this.maxBytes}) so none is lost`,
+      );
+    }
+    return fd;
   }
 
   /** The file now at the path, opened (or reopened) without rotating. */
@@ -101,9 +148,10 @@ export class LogFile {
       if (!stat.isFile()) throw new NotRegularFileError(`${this.file} is not a regular file`);
       if (uid !== undefined && stat.uid !== uid) {
         throw new UnsafeLogPathError(
-          `${this.file}: the file is owned by uid ${stat.uid}; ${ACCEPTED_LOG_PATH}`,
+          `${this.file}: the file is owned by ${describeOwner(stat.uid)}; ${ACCEPTED_LOG_PATH}`,
         );
       }
+      if (uid !== undefined) tighten(this.file, stat.mode, 0o600, fd);
     } catch (error) {
       fs.closeSync(fd);
       throw error;

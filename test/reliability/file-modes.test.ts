@@ -108,6 +108,41 @@ describe('reliability: the modes of what the guard creates, and log paths it ref
     });
   }
 
+  // SECURITY.md: a log directory given as a symlink is judged as the link (whose owner decides
+  // where it points), then as the directory it points to. Another user's link: second-user.test.ts.
+  it('accepts a log directory that is our own symlink to a directory that passes the rules (~/.mima → elsewhere)', async () => {
+    const real = path.join(tempDir(), 'real');
+    fs.mkdirSync(real, { mode: 0o700 });
+    const link = path.join(tempDir(), 'mima');
+    fs.symlinkSync(real, link);
+    const logFile = path.join(link, 'guard_log.jsonl');
+    useGuard({ mode: 'warn', logFile });
+    await unattestedCalls(2);
+    await activeGuard()!.sinks.flush();
+    assert.equal(readLog(path.join(real, 'guard_log.jsonl')).records.length, 2);
+  });
+
+  it('refuses our own symlink to a directory others can write, naming the link and where it points', async () => {
+    const real = path.join(tempDir(), 'real');
+    fs.mkdirSync(real);
+    fs.chmodSync(real, 0o777);
+    const link = path.join(tempDir(), 'mima');
+    fs.symlinkSync(real, link);
+    const logFile = path.join(link, 'guard_log.jsonl');
+    const { guard } = await captureAllDiag(async () => {
+      useGuard({ mode: 'warn', logFile });
+      await unattestedCalls(2);
+      await activeGuard()!.sinks.flush();
+    });
+    const refusals = guard.filter((m) => m.includes('refusing'));
+    assert.equal(refusals.length, 1, JSON.stringify(guard));
+    assert.ok(
+      refusals[0].includes(`${link} (a symlink to ${real}) is writable by others (mode 0777)`),
+      refusals[0],
+    );
+    assert.deepEqual(fs.readdirSync(real), [], 'nothing written there');
+  });
+
   (IS_ROOT ? it : it.skip)(
     'refuses a log directory owned by another user, and a log file owned by another user (root only: chown)',
     async () => {
