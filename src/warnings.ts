@@ -33,10 +33,25 @@ export function warnGuardProblem(code: string, message: string): void {
   state.codes.add(code);
   state.problems.push({ code, message });
   try {
-    process.emitWarning(message, { type: GUARD_WARNING_TYPE, code });
+    if (exiting()) emitNow(message, code);
+    else process.emitWarning(message, { type: GUARD_WARNING_TYPE, code });
   } catch {
     // A --throw-deprecation-like flag or a replaced emitWarning: the diag line above stands.
   }
+}
+
+/** Node sets this before the 'exit' listeners run; emitWarning's next tick never comes then. */
+function exiting(): boolean {
+  return (process as unknown as { _exiting?: boolean })._exiting === true;
+}
+
+/**
+ * What emitWarning does a tick later, done now: the 'warning' event, whose default listener
+ * prints it on stderr (and which --no-warnings removes, as for any warning).
+ */
+function emitNow(message: string, code: string): void {
+  const warning = Object.assign(new Error(message), { name: GUARD_WARNING_TYPE, code });
+  process.emit('warning', warning);
 }
 
 /** Every kind of blind spot seen so far in this process, first message of each. */
