@@ -9,9 +9,12 @@ import { PACKAGE_NAME } from './version';
 /** Set by register.ts once the import-in-the-middle loader is registered. */
 const ESM_HOOK_FLAG = Symbol.for(`${PACKAGE_NAME}.esm-hook`);
 
-/** A loader or --import another package gave (OpenTelemetry's hook, auto-instrumentations' register). */
+/**
+ * A preloaded ES module or loader: it may register the hook itself (an OpenTelemetry set-up file
+ * given to --import calls module.register), which the guard cannot see. The first unpatched request
+ * still tells (warnUnpatchedRequest), so the start-up warning leaves these alone rather than cry wolf.
+ */
 const LOADER_FLAG = /^--(?:import|loader|experimental-loader)(?:=|$)/;
-const HOOK_MENTION = /hook\.mjs|import-in-the-middle|register/;
 
 /**
  * The main module is an ES module and no loader hook can see its imports: SDKs it imports are never
@@ -30,9 +33,8 @@ export function warnIfEsmAppUnhooked(manualModules: number): void {
 }
 
 function loaderGiven(): boolean {
-  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return args.some(
-    (arg, i) => LOADER_FLAG.test(arg) && HOOK_MENTION.test(arg.includes('=') ? arg : (args[i + 1] ?? '')),
+  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) =>
+    LOADER_FLAG.test(arg),
   );
 }
 
