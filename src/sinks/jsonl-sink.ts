@@ -3,7 +3,7 @@ import { flushAtExit, stopFlushingAtExit } from './exit-flush';
 import type * as LogFileCode from './log-file';
 import type { RecordSink } from './sink';
 import { guardLog } from '../safe-log';
-import { warnGuardProblem } from '../warnings';
+import { warnGuardProblem, warnGuardProblemNow } from '../warnings';
 
 const log = guardLog;
 
@@ -218,7 +218,7 @@ export class JsonlFileSink implements RecordSink {
       this.handOverTo(fallback);
       return;
     }
-    warnGuardProblem(
+    warnGuardProblemNow(
       'MIMA_GUARD_RECORDS_DROPPED',
       `${this.queue.length + this.dropped} unattested-call records were lost at exit: the guard's JSONL report ${this.file} could not be written`,
     );

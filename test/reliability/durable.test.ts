@@ -124,6 +124,24 @@ describe('durable by default: every unattested call ends in a local durable copy
       }
     });
 
+    it('the loss is said on stderr on SIGTERM too, before the process dies by the signal', async () => {
+      const shared = tempDir('mima-shared-');
+      fs.chmodSync(shared, 0o777);
+      fs.mkdirSync(path.join(home, '.mima'));
+      fs.chmodSync(path.join(home, '.mima'), 0o777);
+      try {
+        const run = await runChild(
+          [APP, 'wait'],
+          env({ MIMA_GUARD_MODE: 'report', MIMA_GUARD_LOG_FILE: path.join(shared, 'x.jsonl') }),
+          true,
+        );
+        assert.equal(run.signal, 'SIGTERM');
+        assert.equal(guardWarnings(run.stderr, 'MIMA_GUARD_RECORDS_DROPPED').length, 1, run.stderr);
+      } finally {
+        fs.rmSync(shared, { recursive: true, force: true });
+      }
+    });
+
     it('an unwritable log path is said on stderr, and what it holds at exit goes to the default log', async () => {
       const notADirectory = path.join(home, 'file');
       fs.writeFileSync(notADirectory, '');
