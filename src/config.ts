@@ -24,6 +24,10 @@ export interface ResolvedConfig {
   networkBackstop: boolean;
   /** The default AI API hosts, then the app's own (networkHosts or MIMA_GUARD_NETWORK_HOSTS). */
   networkHosts: string[];
+  /** Every record also goes to a local durable copy (daemon ack or JSONL), whoever else took it. */
+  durable: boolean;
+  /** Blind spots make the process exit non-zero (when it would have exited 0). */
+  strict: boolean;
 }
 
 const KNOWN_KEYS = [
@@ -41,10 +45,17 @@ const KNOWN_KEYS = [
   'modules',
   'networkBackstop',
   'networkHosts',
+  'durable',
+  'strict',
 ] as const;
 
 export function mimaHome(): string {
   return path.join(os.homedir(), '.mima');
+}
+
+/** Where records go by default, and when the configured log file is refused. */
+export function defaultLogFile(): string {
+  return path.join(mimaHome(), 'guard_log.jsonl');
 }
 
 /** Constructor config first, then environment, then defaults. Throws TypeError on bad input. */
@@ -84,6 +95,8 @@ export function resolveConfig(
     modules: modulesOption(config.modules),
     networkBackstop: optionalBoolean(config, 'networkBackstop') ?? true,
     networkHosts: networkHostsOption(config, env),
+    durable: booleanOption(config, 'durable', env.MIMA_GUARD_DURABLE, 'MIMA_GUARD_DURABLE') ?? true,
+    strict: booleanOption(config, 'strict', env.MIMA_GUARD_STRICT, 'MIMA_GUARD_STRICT') ?? false,
   };
 }
 
@@ -112,6 +125,24 @@ function optionalBoolean(config: MimaGuardConfig, key: keyof MimaGuardConfig): b
   const value = config[key];
   if (value === undefined || typeof value === 'boolean') return value as boolean | undefined;
   throw new TypeError(`Mima guard option ${key} must be true or false; got ${describe(value)}`);
+}
+
+const ENV_TRUE = ['1', 'true'];
+const ENV_FALSE = ['0', 'false'];
+
+/** The option, else its environment variable (1/true, 0/false; empty means unset). */
+function booleanOption(
+  config: MimaGuardConfig,
+  key: 'durable' | 'strict',
+  fromEnv: string | undefined,
+  envName: string,
+): boolean | undefined {
+  const fromConfig = optionalBoolean(config, key);
+  if (fromConfig !== undefined || fromEnv === undefined || fromEnv === '') return fromConfig;
+  const text = fromEnv.trim().toLowerCase();
+  if (ENV_TRUE.includes(text)) return true;
+  if (ENV_FALSE.includes(text)) return false;
+  throw new TypeError(`Invalid ${envName} ${JSON.stringify(fromEnv)}; accepted: 1, true, 0, false`);
 }
 
 function positiveInteger(

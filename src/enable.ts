@@ -3,6 +3,7 @@ import { MimaGuardInstrumentation } from './instrumentation';
 import { activeGuard } from './guard';
 import { sdkStatuses } from './sdk-status';
 import type { GuardStatus, MimaGuardConfig, Mode } from './types';
+import { guardProblems } from './warnings';
 
 let instance: MimaGuardInstrumentation | undefined;
 
@@ -30,7 +31,10 @@ export async function disableGuard(): Promise<void> {
   await current.whenClosed();
 }
 
-/** What the guard is doing now: mode, report file, and per SDK the loaded versions and patch points. */
+/**
+ * What the guard is doing now: mode, report file, per SDK the loaded versions and patch points, and
+ * the blind spots seen (the MimaGuardWarnings said on stderr).
+ */
 export function getGuardStatus(): GuardStatus {
   const config = activeGuard()?.config ?? instance?.resolvedConfig ?? resolveConfig({});
   return {
@@ -39,5 +43,6 @@ export function getGuardStatus(): GuardStatus {
     logFile: config.logFile,
     workspaceId: config.workspaceId,
     sdks: sdkStatuses(),
+    problems: [...guardProblems()],
   };
 }

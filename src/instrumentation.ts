@@ -3,6 +3,7 @@ import {
   InstrumentationNodeModuleDefinition,
   InstrumentationNodeModuleFile,
 } from '@opentelemetry/instrumentation';
+import { useStrict, warnIfEsmAppUnhooked } from './blind-spots';
 import { resolveConfig, type ResolvedConfig } from './config';
 import { useMeter } from './coverage/call-counts';
 import { useCoverageSummary } from './coverage/summary-line';
@@ -17,6 +18,14 @@ import type { PatchPoint, PatchTarget, SdkDefinition } from './sdks/definition';
 import { reportingFor, retireReporting, type Reporting } from './sinks/reporting';
 import type { MimaGuardConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+import { warnGuardProblem } from './warnings';
+
+/** The stable code of a patch problem, by the sentence patchTargets and checkVersion start it with. */
+function patchProblemCode(problem: string): string {
+  if (problem.includes('outside the versions the guard supports')) return 'MIMA_GUARD_SDK_UNSUPPORTED';
+  if (problem.startsWith('cannot patch')) return 'MIMA_GUARD_PATCH_FAILED';
+  return 'MIMA_GUARD_PATCH_POINT_MISSING';
+}
 
 /**
  * Instances currently enabled, in every copy of this package (a second copy reuses the first one's
@@ -81,6 +90,12 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     for (const patch of allPatches()) applyPatch(patch);
     this.patchManualModules();
     this.startRuntime();
+    warnIfEsmAppUnhooked(Object.keys(this.resolved.modules).length);
+  }
+
+  /** A version or layout the guard cannot patch: its calls are not checked, said on stderr once per kind. */
+  private warnPatchProblem(problem: string): void {
+    warnGuardProblem(patchProblemCode(problem), problem);
   }
 
   override disable(): void {
@@ -110,6 +125,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     syncNetworkBackstop();
     useMeter(this.meter);
     useCoverageSummary(reporting.jsonl, this.resolved.coverageSummaryIntervalMs);
+    useStrict(this.resolved.strict);
   }
 
   /** The base class calls this when the MeterProvider is set (registerInstrumentations, NodeSDK). */
@@ -182,7 +198,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
         .filter((target) => !known.some((p) => p.owner === target.owner && p.method === target.method));
       if (targets.length === 0) continue;
       const problem = this.patchTargets(definition, targets, version, `${definition.module}#${point.label}`);
-      if (problem) this._diag.warn(problem);
+      if (problem) this.warnPatchProblem(problem);
     }
     return entry;
   }
@@ -206,7 +222,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
       ? `no patch point was found in ${definition.module} ${version}; its calls are not checked`
       : `${definition.module} ${version} is outside the versions the guard supports (${definition.supportedVersions}); its calls are not checked`;
     addStatus(definition.module, { version, patchPoint: '-', active: false, problem });
-    this._diag.warn(problem);
+    this.warnPatchProblem(problem);
   }
 
   private patchExports(
@@ -220,7 +236,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     const problem = this.patchTargets(definition, point.locate(exports), version, patchPoint);
     if (problem) {
       addStatus(definition.module, { version, patchPoint, active: false, problem });
-      this._diag.warn(problem);
+      this.warnPatchProblem(problem);
     }
   }
 
@@ -279,12 +295,12 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
       found = true;
       const patchPoint = `modules.${definition.module}#${point.label}`;
       const problem = this.patchTargets(definition, targets, 'manual', patchPoint);
-      if (problem) this._diag.warn(problem);
+      if (problem) this.warnPatchProblem(problem);
     }
     if (found) return;
     const problem = `the module object given for ${definition.module} in config.modules has none of its patch points (${definition.patchPoints.map((p) => p.label).join(', ')})`;
     addStatus(definition.module, { version: 'manual', patchPoint: '-', active: false, problem });
-    this._diag.warn(problem);
+    this.warnPatchProblem(problem);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { GuardProblem } from './warnings';
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 
 export type Mode = 'warn' | 'block' | 'report';
@@ -41,6 +42,18 @@ export interface MimaGuardConfig extends InstrumentationConfig {
    * `*.openai.azure.com`. Env MIMA_GUARD_NETWORK_HOSTS, comma-separated.
    */
   networkHosts?: string[];
+  /**
+   * Every unattested call also ends in a local durable copy (the daemon's ack, or the JSONL file),
+   * whoever else took it: a span is telemetry, which a short-lived process or a collector that is
+   * down loses. Default true. `false` (env MIMA_GUARD_DURABLE=0) accepts that loss: a recording
+   * span is then the record's only copy.
+   */
+  durable?: boolean;
+  /**
+   * Blind spots (calls the guard cannot check, records it cannot keep) become errors: the process
+   * exits with code 1 where it would have exited 0. Default false; env MIMA_GUARD_STRICT=1.
+   */
+  strict?: boolean;
 }
 
 export interface AttestOptions {
@@ -94,4 +107,6 @@ export interface GuardStatus {
   logFile: string;
   workspaceId: string | null;
   sdks: SdkStatus[];
+  /** The blind spots seen so far (each kind once), as warned on stderr. */
+  problems: GuardProblem[];
 }

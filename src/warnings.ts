@@ -28,15 +28,42 @@ const state: ProblemState = ((globalThis as Record<symbol, ProblemState | undefi
 
 /** Says a blind spot once per kind: diag always, stderr (a MimaGuardWarning) the first time. */
 export function warnGuardProblem(code: string, message: string): void {
+  warn(code, message, exiting());
+}
+
+/**
+ * The same, emitted at once: for what is found while the process is going away (the SIGINT/SIGTERM
+ * flush, after which the guard re-raises the signal and no later tick runs).
+ */
+export function warnGuardProblemNow(code: string, message: string): void {
+  warn(code, message, true);
+}
+
+function warn(code: string, message: string, now: boolean): void {
   guardLog.warn(message);
   if (state.codes.has(code)) return;
   state.codes.add(code);
   state.problems.push({ code, message });
   try {
-    process.emitWarning(message, { type: GUARD_WARNING_TYPE, code });
+    if (now) emitNow(message, code);
+    else process.emitWarning(message, { type: GUARD_WARNING_TYPE, code });
   } catch {
     // A --throw-deprecation-like flag or a replaced emitWarning: the diag line above stands.
   }
+}
+
+/** Node sets this before the 'exit' listeners run; emitWarning's next tick never comes then. */
+function exiting(): boolean {
+  return (process as unknown as { _exiting?: boolean })._exiting === true;
+}
+
+/**
+ * What emitWarning does a tick later, done now: the 'warning' event, whose default listener
+ * prints it on stderr (and which --no-warnings removes, as for any warning).
+ */
+function emitNow(message: string, code: string): void {
+  const warning = Object.assign(new Error(message), { name: GUARD_WARNING_TYPE, code });
+  process.emit('warning', warning);
 }
 
 /** Every kind of blind spot seen so far in this process, first message of each. */

@@ -128,7 +128,40 @@ describe('configuration', () => {
     );
     assert.throws(
       () => new MimaGuardInstrumentation({ networkHost: [] } as never),
-      /Unknown Mima guard config key "networkHost"; accepted keys: .*networkBackstop, networkHosts$/,
+      /Unknown Mima guard config key "networkHost"; accepted keys: .*networkBackstop, networkHosts, durable, strict$/,
     );
+  });
+
+  it('durable is on by default; durable: false or MIMA_GUARD_DURABLE=0 is the explicit opt-out', () => {
+    assert.equal(resolveConfig({}, {}).durable, true);
+    assert.equal(resolveConfig({}, { MIMA_GUARD_DURABLE: '' }).durable, true);
+    assert.equal(resolveConfig({ durable: false }, {}).durable, false);
+    assert.equal(resolveConfig({}, { MIMA_GUARD_DURABLE: '0' }).durable, false);
+    assert.equal(resolveConfig({}, { MIMA_GUARD_DURABLE: 'false' }).durable, false);
+    assert.equal(
+      resolveConfig({ durable: true }, { MIMA_GUARD_DURABLE: '0' }).durable,
+      true,
+      'the option wins',
+    );
+    assert.throws(
+      () => resolveConfig({ durable: 'no' as never }, {}),
+      /durable must be true or false; got "no"/,
+    );
+    assert.throws(
+      () => resolveConfig({}, { MIMA_GUARD_DURABLE: 'off' }),
+      /Invalid MIMA_GUARD_DURABLE "off"; accepted: 1, true, 0, false/,
+    );
+  });
+
+  it('strict is off by default; strict: true or MIMA_GUARD_STRICT=1 turns it on', () => {
+    assert.equal(resolveConfig({}, {}).strict, false);
+    assert.equal(resolveConfig({ strict: true }, {}).strict, true);
+    assert.equal(resolveConfig({}, { MIMA_GUARD_STRICT: '1' }).strict, true);
+    assert.equal(resolveConfig({}, { MIMA_GUARD_STRICT: 'TRUE' }).strict, true);
+    assert.throws(
+      () => resolveConfig({ strict: 1 as never }, {}),
+      /strict must be true or false; got number 1/,
+    );
+    assert.throws(() => resolveConfig({}, { MIMA_GUARD_STRICT: 'yes' }), /Invalid MIMA_GUARD_STRICT "yes"/);
   });
 });

@@ -23,6 +23,9 @@ describe('NodeSDK', () => {
       },
     );
     assert.deepEqual(JSON.parse(out), [{ name: 'mima.ai_call', callSite: 'openai.OpenAI.chat' }]);
-    assert.equal(fs.existsSync(logFile), false, 'the span was the report; no JSONL fallback needed');
+    // Durable by default: the span is telemetry; the JSONL file keeps the record.
+    const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.equal((JSON.parse(lines[0]) as { call_site: string }).call_site, 'openai.OpenAI.chat');
   });
 });

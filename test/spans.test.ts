@@ -52,7 +52,13 @@ describe('mima.ai_call spans', () => {
       .getFinishedSpans()
       .map((s) => ({ name: s.name, attributes: s.attributes, events: s.events }));
     assert.ok(!JSON.stringify(exported).includes(CANARY));
-    assert.deepEqual(await readRecords(), [], 'a recorded span is the report: no JSONL line in warn mode');
+    // Durable by default: the span is telemetry, the JSONL line the custody copy of the same record.
+    const lines = await readRecords();
+    assert.deepEqual(
+      lines.map((r) => r.id),
+      [span.attributes['mima.record_id']],
+      "one JSONL line, the span's record",
+    );
   });
 
   it('marks a blocked call as an error span', async () => {

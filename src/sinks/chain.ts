@@ -1,6 +1,8 @@
 import type { CallDescription, DetectionRecord } from '../types';
 import type { RecordSink } from './sink';
 import { guardLog } from '../safe-log';
+import { warnUnpatchedRequest } from '../blind-spots';
+import { NETWORK_CALL_SITE_PREFIX } from '../network/backstop';
 
 const log = guardLog;
 
@@ -15,7 +17,8 @@ const MAX_FAULTS_TOLD = 10;
 
 /**
  * The fallback chain: each record goes to the first sink that takes it. `always` sinks get
- * every record as well (report mode promises its JSONL file). The last sink always takes.
+ * every record as well (the span when records are durable, as it is telemetry, not custody;
+ * report mode's JSONL file, which that mode promises). The last sink always takes.
  * A sink that throws (an app's span processor or exporter that throws inside startSpan or end)
  * counts as not taking the record: it goes on to the next sink, at worst a duplicate.
  */
@@ -26,6 +29,7 @@ export class SinkChain {
   ) {}
 
   report(record: DetectionRecord, call: CallDescription): void {
+    if (record.call_site.startsWith(NETWORK_CALL_SITE_PREFIX)) warnUnpatchedRequest(record.call_site);
     let takenBy: RecordSink | undefined;
     for (const sink of this.sinks) {
       if (offer(sink, record, call)) {

@@ -3,7 +3,7 @@ import { flushAtExit, stopFlushingAtExit } from './exit-flush';
 import type * as LogFileCode from './log-file';
 import type { RecordSink } from './sink';
 import { guardLog } from '../safe-log';
-import { warnGuardProblem } from '../warnings';
+import { warnGuardProblem, warnGuardProblemNow } from '../warnings';
 
 const log = guardLog;
 
@@ -14,7 +14,15 @@ export interface JsonlFileSinkOptions {
   backups?: number;
   /** Lines kept in memory while the file cannot be written; the overflow is counted. Default 10,000. */
   maxQueued?: number;
+  /**
+   * Where what this file still holds at exit goes when it cannot be written (a refused or failing
+   * path): the default log. Made when first needed.
+   */
+  fallback?: () => JsonlFileSink | undefined;
 }
+
+/** Why records were given up, on the `dropped` marker: the fault in force when the first was. */
+export type DropReason = 'log-path-refused' | 'log-unwritable' | 'queue-full';
 
 /**
  * A batch never exceeds this, nor a quarter of maxBytes: concurrent writers may each append one
@@ -74,6 +82,8 @@ export class JsonlFileSink implements RecordSink {
   private writtenCount = 0;
   /** Records refused since the last successful write because the queue was full. */
   private dropped = 0;
+  private dropReason: DropReason | undefined;
+  private readonly fallback: (() => JsonlFileSink | undefined) | undefined;
   /** The next batch's timer: a delay (setTimeout) or, for a full batch, setImmediate. */
   private scheduled: { timer: NodeJS.Timeout | NodeJS.Immediate; soon: boolean } | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -90,6 +100,7 @@ export class JsonlFileSink implements RecordSink {
     this.maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
     this.backups = options.backups ?? 3;
     this.maxQueued = options.maxQueued ?? 10_000;
+    this.fallback = options.fallback;
     flushAtExit(this);
   }
 
@@ -107,6 +118,11 @@ export class JsonlFileSink implements RecordSink {
     if (this.closed) return false;
     if (this.queue.length + this.inFlight.length >= this.maxQueued) {
       this.dropped++;
+      this.dropReason ??= this.faults.has('refused')
+        ? 'log-path-refused'
+        : this.faults.has('write')
+          ? 'log-unwritable'
+          : 'queue-full';
       this.reportOnce('overflow', () =>
         log.warn(
           `JSONL report ${this.file}: ${this.maxQueued} records are waiting; further ones are counted`,
@@ -147,15 +163,17 @@ export class JsonlFileSink implements RecordSink {
   handOverTo(next: JsonlFileSink): void {
     const lines = this.queue;
     this.queue = [];
-    next.takeOver(lines, this.dropped);
+    next.takeOver(lines, this.dropped, this.dropReason);
     // They count as written here: this sink's flush() waiters must not wait for them.
     this.writtenCount += lines.length;
     this.dropped = 0;
+    this.dropReason = undefined;
     this.releaseIfDone();
   }
 
-  private takeOver(lines: string[], dropped: number): void {
+  private takeOver(lines: string[], dropped: number, reason: DropReason | undefined): void {
     const room = Math.max(0, this.maxQueued - this.queue.length - this.inFlight.length);
+    if (dropped > 0 || lines.length > room) this.dropReason ??= reason ?? 'queue-full';
     this.queue.push(...lines.slice(0, room));
     this.queuedCount += Math.min(room, lines.length);
     this.dropped += dropped + Math.max(0, lines.length - room);
@@ -186,7 +204,24 @@ export class JsonlFileSink implements RecordSink {
     } finally {
       if (logFile !== this.openedLogFile) logFile.close();
     }
+    if (this.queue.length || this.dropped) this.giveUpAtExit();
     this.releaseIfDone();
+  }
+
+  /**
+   * The process is ending and this file cannot take what is left: the fallback takes it (its own
+   * exit flush runs after this one, it was made later), else it is lost, and said so.
+   */
+  private giveUpAtExit(): void {
+    const fallback = this.fallback?.();
+    if (fallback && fallback !== this) {
+      this.handOverTo(fallback);
+      return;
+    }
+    warnGuardProblemNow(
+      'MIMA_GUARD_RECORDS_DROPPED',
+      `${this.queue.length + this.dropped} unattested-call records were lost at exit: the guard's JSONL report ${this.file} could not be written`,
+    );
   }
 
   private schedule(): void {
@@ -270,14 +305,18 @@ export class JsonlFileSink implements RecordSink {
     }
     let text = lines === this.queue.length ? this.queue.join('') : this.queue.slice(0, lines).join('');
     const dropped = this.dropped;
-    if (dropped)
-      text += JSON.stringify({ type: 'dropped', count: dropped, ts: new Date().toISOString() }) + '\n';
+    if (dropped) {
+      const reason = this.dropReason ?? 'queue-full';
+      text +=
+        JSON.stringify({ type: 'dropped', count: dropped, reason, ts: new Date().toISOString() }) + '\n';
+    }
     return { lines, data: Buffer.from(text), dropped };
   }
 
   private written(lines: number, dropped: number): void {
     this.writtenCount += lines;
     this.dropped -= dropped;
+    if (this.dropped === 0) this.dropReason = undefined;
     this.retryDelay = FIRST_RETRY_MS;
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
@@ -291,33 +330,42 @@ export class JsonlFileSink implements RecordSink {
   private failed(error: unknown): void {
     const { NotRegularFileError, UnsafeLogPathError } = fileCode();
     if (error instanceof UnsafeLogPathError) {
-      // A warning, not only diag: an untrusted path is a blind spot the app's owner must hear of.
-      this.reportOnce('refused', () =>
-        warnGuardProblem(
-          'MIMA_GUARD_UNTRUSTED_LOG_PATH',
-          `refusing to write the guard's JSONL report ${error.message}. Records are kept in memory and retried`,
-        ),
-      );
-      this.scheduleRetry();
+      this.refused(error.message);
       return;
     }
     const refused = error instanceof NotRegularFileError || (error as NodeJS.ErrnoException).code === 'ELOOP';
     if (refused) {
-      this.reportOnce('refused', () =>
-        log.error(
-          `refusing to write the guard's JSONL report ${this.file}: it is a symlink or not a regular file; records are kept in memory and retried`,
-          error,
-        ),
-      );
-    } else {
-      this.reportOnce('write', () =>
-        log.error(
-          `cannot write the guard's JSONL report ${this.file}; records are kept in memory and retried`,
-          error,
-        ),
-      );
+      this.refused(`${this.file}: it is a symlink or not a regular file`);
+      return;
     }
+    this.reportOnce('write', () =>
+      warnGuardProblem(
+        'MIMA_GUARD_LOG_UNWRITABLE',
+        `cannot write the guard's JSONL report ${this.file} (${describeError(error)}); records are kept in memory and retried${this.atExit()}`,
+      ),
+    );
     this.scheduleRetry();
+  }
+
+  /**
+   * The file is one the guard will not write: records wait in memory (written there once the path
+   * is fixed, as a reconfiguration may do) and go to the fallback at exit.
+   */
+  private refused(why: string): void {
+    this.reportOnce('refused', () =>
+      warnGuardProblem(
+        'MIMA_GUARD_LOG_PATH_REFUSED',
+        `refusing to write the guard's JSONL report ${why}. Records are kept in memory and retried${this.atExit()}`,
+      ),
+    );
+    this.scheduleRetry();
+  }
+
+  /** What becomes of records still queued when the process ends, for the warnings. */
+  private atExit(): string {
+    return this.fallback
+      ? ', and go to the default log if the process ends first'
+      : ', and are lost if the process ends first';
   }
 
   private scheduleRetry(): void {
@@ -346,4 +394,9 @@ export class JsonlFileSink implements RecordSink {
   private get logFile(): LogFileCode.LogFile {
     return (this.openedLogFile ??= new (fileCode().LogFile)(this.file, this.maxBytes, this.backups));
   }
+}
+
+function describeError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
-import type { ResolvedConfig } from '../config';
+import { defaultLogFile, type ResolvedConfig } from '../config';
 import { SinkChain } from './chain';
 import { DaemonSink } from './daemon-sink';
 import { JsonlFileSink } from './jsonl-sink';
@@ -13,9 +13,13 @@ export interface Reporting {
 }
 
 /**
- * Span → daemon → JSONL file. Report mode always writes its JSONL file as well, since that file is
- * what report mode promises. A reconfiguration keeps the writers whose target is unchanged, so
- * their queues stay in order and the daemon connection stays up.
+ * Durable (the default): every record gets a local, durable copy, the daemon's ack or else the
+ * JSONL file, and the span besides: a span is telemetry (a short script or a collector that is down
+ * loses it), not custody. Records carry ids, so the report counts a span and a line as one call.
+ * `durable: false`: span → daemon → JSONL file, the first that takes it. Report mode always writes
+ * its JSONL file as well, since that file is what report mode promises. A configured log file the
+ * guard refuses hands its records to the default one. A reconfiguration keeps the writers whose
+ * target is unchanged, so their queues stay in order and the daemon connection stays up.
  */
 export function reportingFor(
   config: ResolvedConfig,
@@ -25,18 +29,29 @@ export function reportingFor(
   const jsonl =
     previous && previous.config.logFile === config.logFile
       ? previous.reporting.jsonl
-      : new JsonlFileSink(config.logFile, {
-          maxBytes: config.maxBytes,
-          backups: config.backups,
-          maxQueued: config.maxQueuedRecords,
-        });
+      : jsonlSink(config, config.logFile);
   // The daemon client hands what it cannot deliver to its JSONL sink, so it follows that sink.
   const daemon =
     previous && previous.reporting.jsonl === jsonl && previous.config.socketPath === config.socketPath
       ? previous.reporting.daemon
       : new DaemonSink(config.socketPath, jsonl);
-  const chain = new SinkChain([new SpanSink(tracer), daemon, jsonl], config.mode === 'report' ? [jsonl] : []);
+  const span = new SpanSink(tracer);
+  const reportFile = config.mode === 'report' ? [jsonl] : [];
+  const chain = config.durable
+    ? new SinkChain([daemon, jsonl], [span, ...reportFile])
+    : new SinkChain([span, daemon, jsonl], reportFile);
   return { chain, jsonl, daemon };
+}
+
+function jsonlSink(config: ResolvedConfig, file: string): JsonlFileSink {
+  const fallbackFile = defaultLogFile();
+  let fallback: JsonlFileSink | undefined;
+  return new JsonlFileSink(file, {
+    maxBytes: config.maxBytes,
+    backups: config.backups,
+    maxQueued: config.maxQueuedRecords,
+    fallback: file === fallbackFile ? undefined : () => (fallback ??= jsonlSink(config, fallbackFile)),
+  });
 }
 
 /**

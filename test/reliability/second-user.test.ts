@@ -93,7 +93,7 @@ const scratch = () => {
       assert.ok(!fs.existsSync(socketPath), 'no socket was created');
     });
 
-    it("refuses a log directory that is another user's symlink to a directory of ours: nothing written there, MIMA_GUARD_UNTRUSTED_LOG_PATH", async () => {
+    it("refuses a log directory that is another user's symlink to a directory of ours: nothing written there, MIMA_GUARD_LOG_PATH_REFUSED", async () => {
       const ours = scratch(); // 0700, ours: what the link points the guard's writes into
       const shared = other.sharedDir();
       const link = path.join(shared, 'logs');
