@@ -118,8 +118,7 @@ const text = (value: unknown) => typeof value === 'string' && value !== '';
 /** ISO 8601 date-time of a real calendar day (Date.UTC round trip), from 2000 to a day ahead. */
 function timestamp(value: unknown): boolean {
   if (typeof value !== 'string') return false;
-  const match =
-    /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d{1,9})?(Z|[+-](\d\d):(\d\d))$/.exec(value);
+  const match = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d{1,9})?(Z|[+-](\d\d):(\d\d))$/.exec(value);
   if (!match) return false;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));

@@ -407,7 +407,8 @@ describe('local daemon', () => {
         name: 'a ts far in the future',
         line: validLine(makeRecord({ ts: '9999-12-31T00:00:00.000Z', call_site: CANARY }), 15),
         seq: 15,
-        reason: /^records\[0\]: invalid ts "9999-12-31T00:00:00\.000Z": .* to a day after the daemon's clock$/,
+        reason:
+          /^records\[0\]: invalid ts "9999-12-31T00:00:00\.000Z": .* to a day after the daemon's clock$/,
       },
       {
         name: 'a ts that is text',

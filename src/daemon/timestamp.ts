@@ -31,7 +31,13 @@ export function instantOf(
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
   const valid =
-    year >= 1000 && days !== undefined && day >= 1 && day <= days && hour <= 23 && minute <= 59 && second <= 59;
+    year >= 1000 &&
+    days !== undefined &&
+    day >= 1 &&
+    day <= days &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59;
   return valid ? Date.UTC(year, month - 1, day, hour, minute, second, millisecond) : NaN;
 }
 
