@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { CoverageLine } from '../coverage/summary-line';
 import { LineReader, type LineEvent } from '../daemon/line-reader';
 import type { DetectionRecord } from '../types';
+import { RecordIdSet } from './record-id-set';
 
 /** A `{"type":"dropped",...}` line: records a writer had to give up, and why when it says. */
 export interface DroppedMarker {
@@ -78,7 +79,7 @@ export function rotationFiles(file: string): string[] {
  */
 export function readLogs(logs: string[], entries: LogEntries): LogsRead {
   const read: LogsRead = { files: [], missing: [], duplicates: 0, malformed: 0 };
-  const seen = new Set<string>();
+  const ids = new RecordIdSet();
   const reasons = new Set<string>();
   const onLine = (line: string) => {
     const value = parseObject(line);
@@ -87,12 +88,8 @@ export function readLogs(logs: string[], entries: LogEntries): LogsRead {
     } else if (value?.type === 'coverage' && isCoverageLine(value)) {
       entries.coverage(value);
     } else if (value && value.type === undefined && isRecord(value)) {
-      if (typeof value.id === 'string' && seen.has(value.id)) {
-        read.duplicates++;
-      } else {
-        if (typeof value.id === 'string') seen.add(value.id);
-        entries.record(value);
-      }
+      if (typeof value.id === 'string' && !ids.add(value.id)) read.duplicates++;
+      else entries.record(value);
     } else {
       read.malformed++;
     }
