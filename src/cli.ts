@@ -42,8 +42,9 @@ main(process.argv.slice(2)).then(
       printError(error.message);
       process.exitCode = 2;
     } else {
+      // A fault of the command itself: never 1, which report --fail-on-unattested keeps for findings.
       printError(`mima-guard: ${error instanceof Error ? error.message : String(error)}`);
-      process.exitCode = 1;
+      process.exitCode = 2;
     }
   },
 );

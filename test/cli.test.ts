@@ -227,7 +227,7 @@ describe('mima-guard command line', () => {
         assert.match(row.slice(firstSeenAt), /^2026-/, row);
         assert.match(row.slice(0, countEndsAt), /\d$/, row);
       }
-      assert.match(result.stdout, /^dropped 3 \(records lost before they reached the log\)$/m);
+      assert.match(result.stdout, /^dropped 3 \(records lost before they reached the log\): 3 unspecified$/m);
       assert.match(result.stdout, /^malformed 1 /m);
       assert.match(result.stdout, /^duplicates 2 /m);
     });
@@ -274,8 +274,9 @@ describe('mima-guard command line', () => {
       assert.match(found.stdout, /^6 unattested calls/);
       assert.equal(runCli(['report', '--fail-on-unattested', '--since', '2030-01-01'], home).status, 0);
       assert.equal(runCli(['report', '--fail-on-unattested', '--json'], home).status, 1);
+      // No log at all is no pass: test/cli-gate.test.ts has the rules.
       const empty = runCli(['report', '--fail-on-unattested'], tempHome());
-      assert.equal(empty.status, 0);
+      assert.equal(empty.status, 2);
       assert.match(empty.stdout, /^No log files found/);
     });
 
@@ -286,7 +287,7 @@ describe('mima-guard command line', () => {
       const result = runCli(['report', '--file', log, '--fail-on-unattested'], home);
       assert.equal(result.status, 1);
       assert.match(result.stdout, /^0 unattested calls/);
-      assert.match(result.stdout, /^dropped 2 /m);
+      assert.match(result.stdout, /^dropped 2 .*: 2 unspecified$/m);
     });
   });
 

@@ -28,8 +28,9 @@ const nonEmpty = fc.string({ minLength: 1, maxLength: 20 });
 const recordArb: fc.Arbitrary<DetectionRecord> = fc.record({
   ts: fc
     .date({
-      min: new Date('1970-01-01T00:00:00Z'),
-      max: new Date('2200-01-01T00:00:00Z'),
+      // The daemon's window: from 2000-01-01 to a day after its clock.
+      min: new Date('2000-01-01T00:00:00Z'),
+      max: new Date(),
       noInvalidDate: true,
     })
     .map((date) => date.toISOString()),
@@ -114,12 +115,30 @@ function hasExactly(value: Json, keys: string[]): boolean {
 const count = (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 const text = (value: unknown) => typeof value === 'string' && value !== '';
 
+/** ISO 8601 date-time of a real calendar day (Date.UTC round trip), from 2000 to a day ahead. */
+function timestamp(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const match = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d{1,9})?(Z|[+-](\d\d):(\d\d))$/.exec(value);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  const real =
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second &&
+    (match[8] === undefined || (Number(match[8]) < 24 && Number(match[9]) < 60));
+  const time = Date.parse(value);
+  return real && time >= Date.UTC(2000, 0, 1) && time <= Date.now() + 86_400_000;
+}
+
 function wellFormedRecord(record: unknown): boolean {
   if (!isPlainObject(record) || !hasExactly(record, RECORD_KEYS)) return false;
   const r = record;
   return (
-    text(r.ts) &&
-    !Number.isNaN(new Date(r.ts as string).getTime()) &&
+    timestamp(r.ts) &&
     text(r.call_site) &&
     r.attested === false &&
     (r.mode === 'warn' || r.mode === 'block' || r.mode === 'report') &&
@@ -378,13 +397,15 @@ describe('local daemon under arbitrary input (fast-check)', () => {
         assert.equal(readCanonicalBatch(line), undefined);
         assert.deepEqual(generalPath(line), { seq: 7, records: [JSON.stringify(odd)] });
       }
-      // Out of range in each part of the timestamp: not the fast path's (the general path's
-      // Date.parse fallback still takes 24:00:00, the next midnight).
+      // Out of range in each part of the timestamp, or of the window: refused by the fast path
+      // (and by the general path, which names the value).
       for (const ts of ['2026-00-24', '2026-13-24', '2026-11-00', '2026-11-32']
         .map((d) => `${d}T10:00:00.000Z`)
-        .concat(['24:00:00', '10:60:00', '10:00:60'].map((t) => `2026-11-24T${t}.000Z`))) {
+        .concat(['24:00:00', '10:60:00', '10:00:60'].map((t) => `2026-11-24T${t}.000Z`))
+        .concat(['2026-02-29T10:00:00.000Z', '1999-12-31T23:59:59.999Z', '9999-12-31T00:00:00.000Z'])) {
         const line = Buffer.from(encodeRecords(7, [{ ...record, ts }]).trimEnd());
         assert.equal(readCanonicalBatch(line), undefined, ts);
+        assert.equal(generalPath(line), undefined, ts);
       }
       const spaced = Buffer.from(
         JSON.stringify({ v: 1, type: 'records', seq: 7, records: [record] }, null, 1),

@@ -401,13 +401,20 @@ describe('local daemon', () => {
         name: 'a ts that is no date (month 13)',
         line: validLine(makeRecord({ ts: '2026-13-01T00:00:00.000Z', call_site: CANARY }), 13),
         seq: 13,
-        reason: /^records\[0\]: invalid ts$/,
+        reason: /^records\[0\]: invalid ts "2026-13-01T00:00:00\.000Z": expected an ISO 8601 date-time /,
+      },
+      {
+        name: 'a ts far in the future',
+        line: validLine(makeRecord({ ts: '9999-12-31T00:00:00.000Z', call_site: CANARY }), 15),
+        seq: 15,
+        reason:
+          /^records\[0\]: invalid ts "9999-12-31T00:00:00\.000Z": .* to a day after the daemon's clock$/,
       },
       {
         name: 'a ts that is text',
         line: validLine(makeRecord({ ts: CANARY }), 14),
         seq: 14,
-        reason: /^records\[0\]: invalid ts$/,
+        reason: /^records\[0\]: invalid ts ".*": expected /,
       },
       {
         name: 'a negative seq',

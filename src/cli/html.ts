@@ -1,6 +1,12 @@
-/** Escapes text for HTML element content and double-quoted attribute values. */
+import { visible } from './terminal-text';
+
+/**
+ * Escapes text for HTML element content and double-quoted attribute values. Control characters
+ * and bidi overrides are shown as escapes too: they would reorder a row on the page, and reach the
+ * terminal of whoever cats the file.
+ */
 export function escapeHtml(value: string | number): string {
-  return String(value)
+  return visible(String(value))
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

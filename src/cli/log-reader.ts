@@ -1,26 +1,57 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CoverageLine } from '../coverage/summary-line';
+import { LineReader, type LineEvent } from '../daemon/line-reader';
 import type { DetectionRecord } from '../types';
+import { RecordIdSet } from './record-id-set';
 
-/** A `{"type":"dropped",...}` line: records a writer had to give up. `count` defaults to 1. */
+/** A `{"type":"dropped",...}` line: records a writer had to give up, and why when it says. */
 export interface DroppedMarker {
   ts: string | null;
+  /** A positive safe integer; anything else counts as 1 (at least one record was lost). */
   count: number;
+  /** The writer's `reason` ("queue-full", "log-path-refused", …), or "unspecified". */
+  reason: string;
 }
 
-export interface LogContents {
+/** What the reader hands on, one line at a time: nothing of a log is held beyond the line. */
+export interface LogEntries {
+  /** Each record once: the daemon fallback may write one record to two places (same id). */
+  record(record: DetectionRecord): void;
+  dropped(marker: DroppedMarker): void;
+  /** `{"type":"coverage"}` lines: attested and unattested call counts per interval. */
+  coverage(line: CoverageLine): void;
+}
+
+export interface LogsRead {
   /** Files read, each log's oldest backup first. */
   files: string[];
-  /** De-duplicated by id: the daemon fallback may write one record to two places. */
-  records: DetectionRecord[];
+  /** Logs asked for of which neither the file nor any rotated backup exists. */
+  missing: string[];
   duplicates: number;
-  dropped: DroppedMarker[];
-  /** `{"type":"coverage"}` lines: attested and unattested call counts per interval. */
-  coverage: CoverageLine[];
-  /** Lines that are neither records nor known markers: counted, never fatal. */
+  /** Lines that are neither records nor known markers (or longer than any record): counted, never fatal. */
   malformed: number;
 }
+
+/** A log that exists but cannot be read (permissions, a directory, an I/O error). */
+export class UnreadableLogError extends Error {
+  override readonly name = 'UnreadableLogError';
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    super(`cannot read ${file}: ${code ?? (cause instanceof Error ? cause.message : String(cause))}`);
+  }
+}
+
+const CHUNK_BYTES = 1 << 20;
+/** No record the guard writes comes near this; a longer line is skipped without being held whole. */
+const MAX_LINE_BYTES = 1 << 20;
+const NEWLINE = Buffer.from('\n');
+/** A reason is a short kind: a longer one is cut, and past MAX_REASONS kinds the rest are "other". */
+const MAX_REASON_LENGTH = 64;
+const MAX_REASONS = 32;
 
 /** The log and its rotated backups (`file.1` newest … `file.N`), oldest first; missing ones are left out. */
 export function rotationFiles(file: string): string[] {
@@ -29,8 +60,10 @@ export function rotationFiles(file: string): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
-  } catch {
-    return [];
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // An unlistable directory: try the file itself, so that its own error is the one reported.
+    return code === 'ENOENT' || code === 'ENOTDIR' ? [] : [file];
   }
   const backups = names
     .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
@@ -40,53 +73,75 @@ export function rotationFiles(file: string): string[] {
   return names.includes(path.basename(file)) ? [...backups, file] : backups;
 }
 
-export function readLogs(logs: string[]): LogContents {
-  const contents: LogContents = {
-    files: [],
-    records: [],
-    duplicates: 0,
-    dropped: [],
-    coverage: [],
-    malformed: 0,
-  };
-  const seen = new Set<string>();
-  for (const file of logs.flatMap(rotationFiles)) {
-    const text = readIfStillThere(file);
-    if (text === null) continue;
-    contents.files.push(file);
-    for (const line of text.split('\n')) {
-      if (line.trim()) readLine(line, contents, seen);
-    }
-  }
-  return contents;
-}
-
-/** A backup can be rotated away between listing the directory and reading it. */
-function readIfStillThere(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
-
-function readLine(line: string, contents: LogContents, seen: Set<string>): void {
-  const value = parseObject(line);
-  if (value?.type === 'dropped') {
-    contents.dropped.push(droppedMarker(value));
-  } else if (value?.type === 'coverage' && isCoverageLine(value)) {
-    contents.coverage.push(value);
-  } else if (value && value.type === undefined && isRecord(value)) {
-    if (typeof value.id === 'string' && seen.has(value.id)) {
-      contents.duplicates++;
+/**
+ * Streams each log with its backups, line by line, into `entries`: memory is the line being read
+ * and the record ids seen (for de-duplication), never the file, so a log of any size is read.
+ */
+export function readLogs(logs: string[], entries: LogEntries): LogsRead {
+  const read: LogsRead = { files: [], missing: [], duplicates: 0, malformed: 0 };
+  const ids = new RecordIdSet();
+  const reasons = new Set<string>();
+  const onLine = (line: string) => {
+    const value = parseObject(line);
+    if (value?.type === 'dropped') {
+      entries.dropped(droppedMarker(value, reasons));
+    } else if (value?.type === 'coverage' && isCoverageLine(value)) {
+      entries.coverage(value);
+    } else if (value && value.type === undefined && isRecord(value)) {
+      if (typeof value.id === 'string' && !ids.add(value.id)) read.duplicates++;
+      else entries.record(value);
     } else {
-      if (typeof value.id === 'string') seen.add(value.id);
-      contents.records.push(value);
+      read.malformed++;
     }
-  } else {
-    contents.malformed++;
+  };
+  for (const log of logs) {
+    let found = false;
+    for (const file of rotationFiles(log)) {
+      if (!streamLines(file, onLine, () => read.malformed++)) continue;
+      read.files.push(file);
+      found = true;
+    }
+    if (!found) read.missing.push(log);
   }
+  return read;
+}
+
+/**
+ * Reads a file in chunks through the daemon's line framer. False when it is gone (a backup can be
+ * rotated away between listing the directory and opening it); any other failure is an
+ * UnreadableLogError. A last line without its newline (a write cut short) is still read.
+ */
+function streamLines(file: string, onLine: (line: string) => void, onTooLong: () => void): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new UnreadableLogError(file, error);
+  }
+  const reader = new LineReader(MAX_LINE_BYTES, (event: LineEvent) => {
+    if (event.kind === 'line') {
+      const line = event.line.toString('utf8');
+      if (line.trim()) onLine(line);
+    } else if (event.kind === 'too-long') {
+      onTooLong();
+    }
+  });
+  try {
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    for (;;) {
+      const bytes = fs.readSync(fd, chunk, 0, CHUNK_BYTES, null);
+      if (bytes === 0) break;
+      reader.push(chunk.subarray(0, bytes));
+    }
+  } catch (error) {
+    throw new UnreadableLogError(file, error);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (reader.hasPartialLine) reader.push(NEWLINE);
+  reader.end();
+  return true;
 }
 
 function parseObject(line: string): Record<string, unknown> | null {
@@ -107,12 +162,23 @@ function isRecord(value: Record<string, unknown>): value is Record<string, unkno
   );
 }
 
-function droppedMarker(value: Record<string, unknown>): DroppedMarker {
+function droppedMarker(value: Record<string, unknown>, reasons: Set<string>): DroppedMarker {
   const count = value.count;
   return {
     ts: typeof value.ts === 'string' ? value.ts : null,
-    count: typeof count === 'number' && Number.isInteger(count) && count > 0 ? count : 1,
+    count: Number.isSafeInteger(count) && (count as number) > 0 ? (count as number) : 1,
+    reason: reasonOf(value.reason, reasons),
   };
+}
+
+/** The marker's reason, bounded: a hostile log must not make the summary hold a million kinds. */
+function reasonOf(value: unknown, reasons: Set<string>): string {
+  if (typeof value !== 'string' || value === '') return 'unspecified';
+  const reason = value.length > MAX_REASON_LENGTH ? `${value.slice(0, MAX_REASON_LENGTH)}…` : value;
+  if (reasons.has(reason)) return reason;
+  if (reasons.size >= MAX_REASONS) return 'other';
+  reasons.add(reason);
+  return reason;
 }
 
 function isCount(value: unknown): value is number {

@@ -10,7 +10,9 @@ const MARGIN = { top: 16, right: 16, bottom: 40, left: 44 };
  */
 export function perDayChart(perDay: Array<{ day: string; count: number }>): string {
   if (perDay.length === 0) return '<p class="empty">No unattested calls to chart.</p>';
-  const max = Math.max(1, ...perDay.map((d) => d.count));
+  // A loop, not Math.max(...counts): spreading a long array overflows the call stack.
+  let max = 1;
+  for (const d of perDay) if (d.count > max) max = d.count;
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const slot = plotW / perDay.length;

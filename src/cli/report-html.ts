@@ -30,7 +30,9 @@ function groupsByLocation(groups: CallGroup[], cwd: string): Map<string, CallGro
     const match = /^(.*):(\d+)$/.exec(group.code_location);
     if (!match) continue;
     const key = `${path.resolve(cwd, match[1])}:${match[2]}`;
-    byLocation.set(key, [...(byLocation.get(key) ?? []), group]);
+    const seen = byLocation.get(key);
+    if (seen) seen.push(group);
+    else byLocation.set(key, [group]);
   }
   return byLocation;
 }
@@ -102,6 +104,21 @@ code{font:12px ui-monospace,Menlo,monospace}
 .bar{fill:#c8423b}.axis{stroke:#8a939e}.tick{font-size:11px;fill:#5b6470}.empty{color:#5b6470}
 `;
 
+/** What the cards and the chart do not say: lost records per reason, calls left out of the chart. */
+function notes(summary: ReportSummary): string {
+  const { before, after } = summary.per_day_excluded;
+  const lines = [
+    summary.dropped > 0 &&
+      `Dropped records (lost before they reached the log): ${summary.dropped_by_reason
+        .map((entry) => `${entry.count} ${entry.reason}`)
+        .join(', ')}.`,
+    after > 0 &&
+      `${after} calls dated after tomorrow are left out of the chart (a clock ahead or a forged line).`,
+    before > 0 && `${before} calls dated over a year before the last day are left out of the chart.`,
+  ].filter((line): line is string => Boolean(line));
+  return lines.map((line) => `<p class="note">${escapeHtml(line)}</p>`).join('\n');
+}
+
 /** One self-contained page: inline CSS and SVG, no script, nothing fetched at view time. */
 export function renderHtmlReport({ summary, scan, cwd, generatedAt }: HtmlReportInput): string {
   const groups = summary.groups.map((group) => [
@@ -138,6 +155,7 @@ export function renderHtmlReport({ summary, scan, cwd, generatedAt }: HtmlReport
 <div class="cards">${cards.join('')}</div>
 <h2>Unattested calls per day</h2>
 ${perDayChart(summary.per_day)}
+${notes(summary)}
 <h2>Unattested calls by call site and code location</h2>
 ${
   groups.length

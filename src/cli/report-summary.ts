@@ -1,4 +1,7 @@
-import type { LogContents } from './log-reader';
+import type { CoverageLine } from '../coverage/summary-line';
+import type { DetectionRecord } from '../types';
+import { DayHistogram, type PerDay } from './day-histogram';
+import { readLogs, type DroppedMarker } from './log-reader';
 
 /** Unattested calls made at one call site from one code location. */
 export interface CallGroup {
@@ -17,39 +20,71 @@ export interface Coverage {
   call_sites: Array<{ call_site: string; attested: number; unattested: number }>;
 }
 
-export interface ReportSummary {
+export interface ReportSummary extends PerDay {
   files: string[];
+  /** Logs asked for of which neither the file nor a rotated backup exists. */
+  missing: string[];
   since: string | null;
   unattested: number;
   groups: CallGroup[];
   /** Records lost before they reached a log, per its dropped markers. */
   dropped: number;
+  /** The same, per the markers' reason ("unspecified" for markers without one), most first. */
+  dropped_by_reason: Array<{ reason: string; count: number }>;
   duplicates: number;
   malformed: number;
-  /** Unattested calls per UTC day, from the first day with one to the last, empty days included. */
-  per_day: Array<{ day: string; count: number }>;
   /** Null when the logs hold no coverage summary line (the summary is off by default). */
   coverage: Coverage | null;
 }
 
-export function summarise(log: LogContents, since: Date | null): ReportSummary {
+/**
+ * Reads the logs and sums them up as it goes: what is kept is the summary (groups, days in the
+ * window, coverage per call site, dropped per reason) and the ids seen, never the records.
+ */
+export function summariseLogs(logs: string[], since: Date | null, now = Date.now()): ReportSummary {
   const after = (ts: string | null) => !since || ts === null || Date.parse(ts) >= since.getTime();
   const groups = new Map<string, CallGroup>();
+  const days = new DayHistogram(now);
+  const dropped = new Map<string, number>();
+  const coverage = new Map<string, { call_site: string; attested: number; unattested: number }>();
   let unattested = 0;
-  for (const record of log.records) {
-    if (record.attested !== false || !after(record.ts)) continue;
+  let coverageLines = 0;
+
+  const record = (record: DetectionRecord) => {
+    if (record.attested !== false || !after(record.ts)) return;
     unattested++;
+    const time = Date.parse(record.ts);
+    days.add(time);
     const location = record.code_file ? `${record.code_file}:${record.code_line ?? '?'}` : '(unknown)';
     const key = `${record.call_site}\n${location}`;
     const group = groups.get(key) ?? newGroup(record.call_site, location, record.ts);
     group.count++;
     if (record.blocked) group.blocked++;
-    if (Date.parse(record.ts) < Date.parse(group.first_seen)) group.first_seen = record.ts;
-    if (Date.parse(record.ts) > Date.parse(group.last_seen)) group.last_seen = record.ts;
+    if (time < Date.parse(group.first_seen)) group.first_seen = record.ts;
+    if (time > Date.parse(group.last_seen)) group.last_seen = record.ts;
     groups.set(key, group);
-  }
+  };
+  const droppedMarker = (marker: DroppedMarker) => {
+    if (after(marker.ts)) dropped.set(marker.reason, (dropped.get(marker.reason) ?? 0) + marker.count);
+  };
+  const coverageLine = (line: CoverageLine) => {
+    if (!after(line.ts)) return;
+    coverageLines++;
+    for (const call of line.calls) {
+      const site = coverage.get(call.call_site) ?? { call_site: call.call_site, attested: 0, unattested: 0 };
+      site.attested += call.attested;
+      site.unattested += call.unattested;
+      coverage.set(call.call_site, site);
+    }
+  };
+
+  const read = readLogs(logs, { record, dropped: droppedMarker, coverage: coverageLine });
+  const droppedByReason = [...dropped]
+    .map(([reason, count]) => ({ reason, count }))
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
   return {
-    files: log.files,
+    files: read.files,
+    missing: read.missing,
     since: since ? since.toISOString() : null,
     unattested,
     groups: [...groups.values()].sort(
@@ -58,47 +93,17 @@ export function summarise(log: LogContents, since: Date | null): ReportSummary {
         a.call_site.localeCompare(b.call_site) ||
         a.code_location.localeCompare(b.code_location),
     ),
-    dropped: log.dropped.filter((marker) => after(marker.ts)).reduce((sum, marker) => sum + marker.count, 0),
-    duplicates: log.duplicates,
-    malformed: log.malformed,
-    per_day: perDay(log, after),
-    coverage: coverage(log, after),
+    dropped: droppedByReason.reduce((sum, entry) => sum + entry.count, 0),
+    dropped_by_reason: droppedByReason,
+    duplicates: read.duplicates,
+    malformed: read.malformed,
+    ...days.result(),
+    coverage: coverageLines === 0 ? null : coverageOf([...coverage.values()]),
   };
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-function perDay(
-  log: LogContents,
-  after: (ts: string | null) => boolean,
-): Array<{ day: string; count: number }> {
-  const counts = new Map<string, number>();
-  for (const record of log.records) {
-    if (record.attested !== false || !after(record.ts)) continue;
-    const day = new Date(record.ts).toISOString().slice(0, 10);
-    counts.set(day, (counts.get(day) ?? 0) + 1);
-  }
-  const days = [...counts.keys()].sort();
-  if (days.length === 0) return [];
-  const series: Array<{ day: string; count: number }> = [];
-  for (let t = Date.parse(days[0]); t <= Date.parse(days[days.length - 1]); t += DAY_MS) {
-    const day = new Date(t).toISOString().slice(0, 10);
-    series.push({ day, count: counts.get(day) ?? 0 });
-  }
-  return series;
-}
-
-function coverage(log: LogContents, after: (ts: string | null) => boolean): Coverage | null {
-  const lines = log.coverage.filter((line) => after(line.ts));
-  if (lines.length === 0) return null;
-  const bySite = new Map<string, { call_site: string; attested: number; unattested: number }>();
-  for (const call of lines.flatMap((line) => line.calls)) {
-    const site = bySite.get(call.call_site) ?? { call_site: call.call_site, attested: 0, unattested: 0 };
-    site.attested += call.attested;
-    site.unattested += call.unattested;
-    bySite.set(call.call_site, site);
-  }
-  const call_sites = [...bySite.values()].sort((a, b) => a.call_site.localeCompare(b.call_site));
+function coverageOf(sites: Coverage['call_sites']): Coverage {
+  const call_sites = sites.sort((a, b) => a.call_site.localeCompare(b.call_site));
   return {
     attested: call_sites.reduce((sum, site) => sum + site.attested, 0),
     unattested: call_sites.reduce((sum, site) => sum + site.unattested, 0),

@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCommandArgs, UsageError } from './args';
-import { print, type Command } from './command';
-import { readLogs } from './log-reader';
+import { print, printError, type Command } from './command';
+import { UnreadableLogError } from './log-reader';
 import { daemonLogFile, guardLogFile } from './paths';
 import { renderHtmlReport, type ScanFinding } from './report-html';
-import { summarise } from './report-summary';
+import { summariseLogs, type ReportSummary } from './report-summary';
 import { formatReport } from './report-table';
 import { parseSince } from './since';
+import { terminalJson, visible } from './terminal-text';
 
 const USAGE = `Usage: mima-guard report [--file P]... [--since T] [--json | --html OUT [--scan PATH]...]
                          [--fail-on-unattested]
@@ -27,10 +28,17 @@ Options:
                         coverage) instead of printing the table
   --scan PATH           with --html: also run "mima-guard scan" on PATH (repeatable) and show
                         each call site's static verdict beside what the logs saw there
-  --fail-on-unattested  exit 1 when any unattested call (or dropped record) is found
+  --fail-on-unattested  exit 1 when any unattested call or dropped record is found; never
+                        passes on nothing: exit 2 when a --file (or, by default, every log)
+                        is missing
   -h, --help            show this help
 
-Exit status: 0 done, 1 unattested calls found with --fail-on-unattested, 2 usage error.`;
+A --file that does not exist, or no log at all by default, is said on stderr.
+
+Exit status: 0 done (with --fail-on-unattested: every log read, nothing unattested, nothing
+dropped); 1 unattested calls or dropped records found, with --fail-on-unattested; 2 usage error,
+a log that cannot be read, a --file that does not exist (or no log at all by default) with
+--fail-on-unattested, or any other fault of the command.`;
 
 export const reportCommand: Command = {
   name: 'report',
@@ -51,28 +59,68 @@ export const reportCommand: Command = {
       return 0;
     }
     const since = values.since === undefined ? null : parseSince(values.since);
-    const files = values.file?.map((file) => path.resolve(file)) ?? [guardLogFile(), daemonLogFile()];
-    const summary = summarise(readLogs(files), since);
     if (values.json && values.html !== undefined) {
       throw new UsageError('mima-guard report: choose one of --json and --html, not both');
     }
     if (values.scan && values.html === undefined) {
       throw new UsageError('mima-guard report: --scan goes with --html OUT (the page shows both)');
     }
+    const named = values.file !== undefined;
+    const files = values.file?.map((file) => path.resolve(file)) ?? [guardLogFile(), daemonLogFile()];
+    const gate = values['fail-on-unattested'] === true;
+    let summary: ReportSummary;
+    try {
+      summary = summariseLogs(files, since);
+    } catch (error) {
+      if (!(error instanceof UnreadableLogError)) throw error;
+      printError(`mima-guard report: ${visible(error.message)}; nothing was reported`);
+      return 2;
+    }
+    const problem = missingLogs(named, files, summary);
+    if (problem) {
+      printError(
+        `mima-guard report: ${problem}` +
+          (gate
+            ? '. --fail-on-unattested does not pass on a log it did not read (exit 2); for a CI run, ' +
+              'create the log before the run and name it with --file (see the README)'
+            : ''),
+      );
+    }
     if (values.html !== undefined) {
       const out = path.resolve(values.html);
       const scan = values.scan ? scanSites(values.scan) : null;
       const page = renderHtmlReport({ summary, scan, cwd: process.cwd(), generatedAt: new Date() });
       fs.writeFileSync(out, page, { mode: 0o600 });
-      print(`wrote ${out}: ${summary.unattested} unattested calls in ${summary.groups.length} places`);
+      print(
+        `wrote ${visible(out)}: ${summary.unattested} unattested calls in ${summary.groups.length} places`,
+      );
     } else {
-      print(values.json ? JSON.stringify(summary, null, 2) : formatReport(summary));
+      print(values.json ? terminalJson(summary) : formatReport(summary));
     }
+    if (!gate) return 0;
+    if (problem) return 2;
     // A dropped record was an unattested call too: losing it must not turn CI green.
-    const found = summary.unattested > 0 || summary.dropped > 0;
-    return values['fail-on-unattested'] && found ? 1 : 0;
+    return summary.unattested > 0 || summary.dropped > 0 ? 1 : 0;
   },
 };
+
+/**
+ * A log asked for by name that is not there is a mistake, never "no calls": a gate reading a
+ * mistyped path (or one the guard refused to write) passed on nothing. By default (no --file),
+ * finding neither the guard's nor the daemon's log is said as loudly.
+ */
+function missingLogs(named: boolean, files: string[], summary: ReportSummary): string | undefined {
+  if (named && summary.missing.length > 0) {
+    return (
+      `no such log: ${summary.missing.map(visible).join(', ')} ` +
+      '(neither the file nor a rotated backup of it exists)'
+    );
+  }
+  if (summary.files.length === 0) {
+    return `no log at ${files.map(visible).join(' or ')}: nothing shows that the guard ran here`;
+  }
+  return undefined;
+}
 
 /** The static scan's sites; the scanner (and typescript) is loaded only when asked for. */
 function scanSites(paths: string[]): ScanFinding[] {

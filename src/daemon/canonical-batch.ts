@@ -1,4 +1,5 @@
 import { MAX_LINE_BYTES, PROTOCOL_VERSION } from './protocol';
+import { inWindow, instantOf } from './timestamp';
 
 /**
  * The daemon's fast path, for a batch exactly as the guard's DaemonSink writes it: the message
@@ -48,7 +49,10 @@ const LITERALS = {
 };
 
 /** The batch's seq and its records' JSON texts, or undefined for any line not in that exact form. */
-export function readCanonicalBatch(line: Buffer): { seq: number; records: string[] } | undefined {
+export function readCanonicalBatch(
+  line: Buffer,
+  now = Date.now(),
+): { seq: number; records: string[] } | undefined {
   if (line.length > MAX_LINE_BYTES || !startsWith(line, 0, HEADER)) return undefined;
   const seq = readCount(line, HEADER.length);
   if (seq === undefined || !startsWith(line, seq.end, RECORDS)) return undefined;
@@ -56,7 +60,7 @@ export function readCanonicalBatch(line: Buffer): { seq: number; records: string
   let at = seq.end + RECORDS.length;
   if (line[at] !== 0x5d) {
     for (;;) {
-      const end = readRecord(line, at);
+      const end = readRecord(line, at, now);
       if (end === undefined) return undefined;
       // latin1: the record is checked to be ASCII, for which this is a plain copy.
       records.push(line.toString('latin1', at, end));
@@ -71,17 +75,17 @@ export function readCanonicalBatch(line: Buffer): { seq: number; records: string
 }
 
 /** The end of a canonical record starting at `at`, or undefined. */
-function readRecord(line: Buffer, at: number): number | undefined {
+function readRecord(line: Buffer, at: number, now: number): number | undefined {
   for (const [key, kind] of FIELDS) {
     if (!startsWith(line, at, key)) return undefined;
-    const end = readValue(line, at + key.length, kind);
+    const end = readValue(line, at + key.length, kind, now);
     if (end === undefined) return undefined;
     at = end;
   }
   return line[at] === 0x7d ? at + 1 : undefined;
 }
 
-function readValue(line: Buffer, at: number, kind: ValueKind): number | undefined {
+function readValue(line: Buffer, at: number, kind: ValueKind, now: number): number | undefined {
   switch (kind) {
     case 'string':
       return readString(line, at);
@@ -100,7 +104,7 @@ function readValue(line: Buffer, at: number, kind: ValueKind): number | undefine
       for (const mode of LITERALS.modes) if (startsWith(line, at, mode)) return at + mode.length;
       return undefined;
     case 'timestamp':
-      return readTimestamp(line, at);
+      return readTimestamp(line, at, now);
   }
 }
 
@@ -130,21 +134,31 @@ function readCount(line: Buffer, at: number): { value: number; end: number } | u
   return value <= Number.MAX_SAFE_INTEGER ? { value, end: i } : undefined;
 }
 
-/** What toISOString writes: "YYYY-MM-DDTHH:MM:SS.mmmZ", each part in its range. */
+/** What toISOString writes: "YYYY-MM-DDTHH:MM:SS.mmmZ", a real calendar time in timestamp.ts's window. */
 const TIMESTAMP = '"dddd-dd-ddTdd:dd:dd.dddZ"';
 
-function readTimestamp(line: Buffer, at: number): number | undefined {
+function readTimestamp(line: Buffer, at: number, now: number): number | undefined {
   if (at + TIMESTAMP.length > line.length) return undefined;
   for (let i = 0; i < TIMESTAMP.length; i++) {
     const c = line[at + i];
     const expected = TIMESTAMP.charCodeAt(i);
     if (expected === 0x64 /* d */ ? c < DIGIT_0 || c > DIGIT_9 : c !== expected) return undefined;
   }
-  const two = (offset: number) => (line[at + offset] - DIGIT_0) * 10 + (line[at + offset + 1] - DIGIT_0);
-  const [month, day, hour, minute, second] = [6, 9, 12, 15, 18].map(two);
-  const valid =
-    month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59;
-  return valid ? at + TIMESTAMP.length : undefined;
+  const digits = (offset: number, count: number) => {
+    let value = 0;
+    for (let i = 0; i < count; i++) value = value * 10 + (line[at + offset + i] - DIGIT_0);
+    return value;
+  };
+  const time = instantOf(
+    digits(1, 4),
+    digits(6, 2),
+    digits(9, 2),
+    digits(12, 2),
+    digits(15, 2),
+    digits(18, 2),
+    digits(21, 3),
+  );
+  return inWindow(time, now) ? at + TIMESTAMP.length : undefined;
 }
 
 function startsWith(line: Buffer, at: number, expected: Buffer): boolean {
