@@ -52,7 +52,7 @@ describe('npm run demo', function () {
     const traced = section(output, /TracerProvider/);
     assert.match(traced, /span mima\.ai_call/);
     assert.match(traced, /mima\.call_site = "openai\.OpenAI\.chat"/);
-    assert.match(traced, /guard_log\.jsonl: no lines/);
+    assert.match(traced, /guard_log\.jsonl: 1 line\(s\)/, 'the durable copy beside the span');
 
     assert.match(output, /not ~\/\.mima/);
     assert.match(output.trim().split('\n').at(-1) ?? '', /^Summary: OK/);

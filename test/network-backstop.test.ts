@@ -318,6 +318,9 @@ describe('network backstop (diagnostics_channel)', () => {
     }
 
     const netRecord = ['net.127.0.0.1', path.relative(process.cwd(), app), fetchLine];
+    /** The raw fetch is a call no patch checks: said once (MIMA_GUARD_UNPATCHED_REQUEST). */
+    const UNPATCHED_REQUEST_WARNING =
+      '@mima-governance/instrumentation-guard a request to an AI API (net.127.0.0.1) was made outside any SDK call the guard patched: it is recorded, but such calls are not checked and never blocked. getGuardStatus() lists the SDKs and whether each is patched';
 
     it("reports a raw fetch at its line, and neither an SDK call's request nor a wrapped client's", () => {
       const { requests, records, warnings } = runApp('sdk');
@@ -328,7 +331,7 @@ describe('network backstop (diagnostics_channel)', () => {
         ),
         [['openai.OpenAI.chat'], netRecord],
       );
-      assert.deepEqual(warnings, []);
+      assert.deepEqual(warnings, [UNPATCHED_REQUEST_WARNING], 'only the raw fetch is a blind spot');
     });
 
     it('with an OTel context manager, covers a wrapped client through it, creating no store', () => {
@@ -339,7 +342,7 @@ describe('network backstop (diagnostics_channel)', () => {
         [netRecord],
       );
       assert.equal(ownStoreCreated, false);
-      assert.deepEqual(warnings, []);
+      assert.deepEqual(warnings, [UNPATCHED_REQUEST_WARNING], 'only the raw fetch is a blind spot');
     });
 
     it("with nothing to carry a wrapped client's cover, creates no store and stays silent, saying why", () => {
