@@ -81,6 +81,11 @@ export interface CallDescription {
   provider: string;
   operation: string;
   model?: string;
+  /**
+   * The requested model when the SDK builds its request options in a promise (openai 7.59+): read
+   * once they resolve, for the span only. Never content.
+   */
+  modelLater?: Promise<string | undefined>;
 }
 
 export interface PatchStatus {

@@ -336,7 +336,7 @@ describe('@anthropic-ai/sdk layout changes', () => {
     assert.equal(warnings.length, 1);
     assert.match(
       warnings[0],
-      /patch point client\.js#Anthropic\.methodRequest\|request\|requestAPIList not found in @anthropic-ai\/sdk 1\.99\.0/,
+      /patch point client\.js#Anthropic\.methodRequest\|request\|requestAPIList\|getAPIList not found in @anthropic-ai\/sdk 1\.99\.0/,
     );
     const { Anthropic } = exports as { Anthropic: new () => { send(path: string): Promise<string> } };
     assert.equal(await new Anthropic().send('/v1/messages'), 'sent /v1/messages');
@@ -522,7 +522,7 @@ describe('@anthropic-ai/sdk ES module apps (node --import …/register)', () => 
   it('patches the ES module copy of @anthropic-ai/sdk 0.20.x (core.mjs)', () => {
     assert.deepEqual(runApp('0.20'), {
       Anthropic: blocked('Anthropic'),
-      patchPoints: ['core.mjs#APIClient.methodRequest|request|requestAPIList'],
+      patchPoints: ['core.mjs#APIClient.methodRequest|request|requestAPIList|getAPIList'],
     });
   });
 
@@ -531,7 +531,7 @@ describe('@anthropic-ai/sdk ES module apps (node --import …/register)', () => 
       Anthropic: blocked('Anthropic'),
       AnthropicBedrock: blocked('AnthropicBedrock'),
       AnthropicVertex: blocked('AnthropicVertex'),
-      patchPoints: ['client.mjs#Anthropic.methodRequest|request|requestAPIList'],
+      patchPoints: ['client.mjs#Anthropic.methodRequest|request|requestAPIList|getAPIList'],
     });
   });
 });

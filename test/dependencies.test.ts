@@ -67,7 +67,7 @@ Module._resolveFilename = function (request, ...rest) {
       assert.equal(result.status, 2, result.stderr);
       assert.match(
         result.stderr,
-        /cannot find @opentelemetry\/exporter-trace-otlp-http, @opentelemetry\/sdk-trace-base, @opentelemetry\/resources/,
+        /cannot find @opentelemetry\/exporter-trace-otlp-http, @opentelemetry\/sdk-trace-base \(or, for OpenTelemetry JS 3, @opentelemetry\/sdk-trace\), @opentelemetry\/resources/,
       );
       assert.match(
         result.stderr,

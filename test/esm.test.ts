@@ -20,7 +20,9 @@ describe('ES module apps (node --import …/register)', () => {
   it('patches `import OpenAI from "openai"` and blocks its unattested call', () => {
     const result = runApp('openai');
     assert.deepEqual(result.esm, blocked);
-    assert.deepEqual(result.patchPoints, ['client.mjs#OpenAI.methodRequest|request|requestAPIList']);
+    assert.deepEqual(result.patchPoints, [
+      'client.mjs#OpenAI.methodRequest|request|requestAPIList|getAPIList',
+    ]);
   });
 
   it('patches both copies when one process imports and requires openai', () => {
@@ -28,8 +30,8 @@ describe('ES module apps (node --import …/register)', () => {
     assert.deepEqual(result.esm, blocked);
     assert.deepEqual(result.cjs, blocked);
     assert.deepEqual(result.patchPoints, [
-      'client.js#OpenAI.methodRequest|request|requestAPIList',
-      'client.mjs#OpenAI.methodRequest|request|requestAPIList',
+      'client.js#OpenAI.methodRequest|request|requestAPIList|getAPIList',
+      'client.mjs#OpenAI.methodRequest|request|requestAPIList|getAPIList',
     ]);
   });
 
@@ -42,8 +44,8 @@ describe('ES module apps (node --import …/register)', () => {
         assert.deepEqual(result.esm, blocked);
         assert.deepEqual(result.patchPoints, [
           major === 4
-            ? 'core.mjs#APIClient.methodRequest|request|requestAPIList'
-            : 'client.mjs#OpenAI.methodRequest|request|requestAPIList',
+            ? 'core.mjs#APIClient.methodRequest|request|requestAPIList|getAPIList'
+            : 'client.mjs#OpenAI.methodRequest|request|requestAPIList|getAPIList',
         ]);
       },
     );

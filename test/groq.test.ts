@@ -226,7 +226,7 @@ describe('groq-sdk ES module apps (node --import …/register)', () => {
     assert.deepEqual(JSON.parse(output), {
       attested: 'hello',
       unattested: 'MimaAttestationError:groq.Groq.chat',
-      patchPoints: ['client.mjs#Groq.methodRequest|request|requestAPIList'],
+      patchPoints: ['client.mjs#Groq.methodRequest|request|requestAPIList|getAPIList'],
     });
   });
 });
@@ -241,7 +241,7 @@ describe('groq-sdk layout changes', () => {
     assert.equal(warnings.length, 1);
     assert.match(
       warnings[0],
-      /patch point client\.js#Groq\.methodRequest\|request\|requestAPIList not found in groq-sdk 1\.99\.0/,
+      /patch point client\.js#Groq\.methodRequest\|request\|requestAPIList\|getAPIList not found in groq-sdk 1\.99\.0/,
     );
     const { Groq } = exports as { Groq: new () => { send(path: string): Promise<string> } };
     assert.equal(await new Groq().send('/openai/v1/chat/completions'), 'sent /openai/v1/chat/completions');

@@ -126,7 +126,7 @@ describe('MimaGuardInstrumentation', () => {
     );
     assert.deepEqual(patch, {
       version: patch!.version,
-      patchPoint: 'client.js#OpenAI.methodRequest|request|requestAPIList',
+      patchPoint: 'client.js#OpenAI.methodRequest|request|requestAPIList|getAPIList',
       active: true,
     });
   });
@@ -191,7 +191,7 @@ describe('MimaGuardInstrumentation', () => {
     assert.equal(warnings.length, 1);
     assert.match(
       warnings[0],
-      /patch point client\.js#OpenAI\.methodRequest\|request\|requestAPIList not found in openai 5\.99\.0/,
+      /patch point client\.js#OpenAI\.methodRequest\|request\|requestAPIList\|getAPIList not found in openai 5\.99\.0/,
     );
     assert.equal(await new moved.OpenAI().request('/chat'), 'sent /chat');
   });

@@ -86,7 +86,9 @@ describe('register loaded late, and SDKs loaded before the guard', function () {
         const { attest, getGuardStatus } = require('${GUARD}');`);
     assert.equal(result.attested, 'hello');
     assert.equal(result.unattested, blocked);
-    assert.deepEqual(result.patchPoints, ['client.js#OpenAI.methodRequest|request|requestAPIList']);
+    assert.deepEqual(result.patchPoints, [
+      'client.js#OpenAI.methodRequest|request|requestAPIList|getAPIList',
+    ]);
     assert.equal(result.warnings.length, 1, result.warnings.join('\n'));
     assert.match(
       result.warnings[0],
@@ -107,7 +109,7 @@ describe('register loaded late, and SDKs loaded before the guard', function () {
     assert.deepEqual(result, {
       attested: 'hello',
       unattested: blocked,
-      patchPoints: ['client.js#OpenAI.methodRequest|request|requestAPIList'],
+      patchPoints: ['client.js#OpenAI.methodRequest|request|requestAPIList|getAPIList'],
       warnings: [],
     });
   });
@@ -121,7 +123,7 @@ describe('register loaded late, and SDKs loaded before the guard', function () {
     assert.deepEqual(result, {
       attested: 'hello',
       unattested: blocked,
-      patchPoints: ['modules.openai#OpenAI.methodRequest|request|requestAPIList'],
+      patchPoints: ['modules.openai#OpenAI.methodRequest|request|requestAPIList|getAPIList'],
       warnings: [],
     });
   });

@@ -62,7 +62,7 @@ describe('package', () => {
     const out = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
     assert.deepEqual(JSON.parse(out), {
       error: 'MimaAttestationError',
-      patchPoint: 'modules.openai#OpenAI.methodRequest|request|requestAPIList',
+      patchPoint: 'modules.openai#OpenAI.methodRequest|request|requestAPIList|getAPIList',
       version: 'manual',
     });
   });

@@ -2,8 +2,17 @@ import * as assert from 'node:assert/strict';
 import nock from 'nock';
 import { trace } from '@opentelemetry/api';
 import { MimaAttestationError } from '../src';
-import { clearRecords, readRecords, useGuard } from './helpers/guard';
-import { BASE_URL, CANARY, chatCompletion, loadOpenAI, makeClient, userMessage } from './helpers/openai';
+import { clearRecords, isGuardErrorOrCause, readRecords, useGuard } from './helpers/guard';
+import {
+  BASE_URL,
+  CANARY,
+  chatCompletion,
+  loadOpenAI,
+  makeClient,
+  OPENAI_MAJORS,
+  runsOnThisNode,
+  userMessage,
+} from './helpers/openai';
 import { recordSpans } from './helpers/spans';
 
 describe('mima.ai_call spans', () => {
@@ -78,6 +87,23 @@ describe('mima.ai_call spans', () => {
     const [record] = await readRecords();
     assert.equal(record.id, span.attributes['mima.record_id']);
   });
+
+  for (const major of OPENAI_MAJORS.filter(runsOnThisNode)) {
+    it(`names the requested model on the span with openai ${major}, whose options may be a promise (7.59+)`, async () => {
+      // openai 7.59 builds the request options inside a promise: gen_ai.request.model was missing
+      // from every span. The span now ends once the SDK's options have resolved.
+      const versioned = makeClient(loadOpenAI(major));
+      useGuard({ mode: 'block' });
+      await assert.rejects(
+        versioned.chat.completions.create({ model: `gpt-v${major}`, messages: userMessage }),
+        isGuardErrorOrCause,
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      const span = exporter.getFinishedSpans().find((s) => s.name === 'mima.ai_call');
+      assert.equal(span?.attributes['gen_ai.request.model'], `gpt-v${major}`);
+      assert.ok(!JSON.stringify(span?.attributes).includes(CANARY));
+    });
+  }
 
   it('falls back to the JSONL file when the provider does not record (no-op provider)', async () => {
     useGuard({ mode: 'warn' }).setTracerProvider(trace.getTracerProvider());

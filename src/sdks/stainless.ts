@@ -42,8 +42,17 @@ export interface StainlessSpec {
 /** The client's own request helpers (client.post('/chat/completions', …)), for the scan. */
 const CLIENT_REQUEST_METHODS = ['get', 'post', 'patch', 'put', 'delete', 'getAPIList', 'request'];
 
-/** The patched methods, and where each keeps the request options among its arguments. */
-const REQUEST_METHODS: Record<string, number> = { methodRequest: 2, request: 0, requestAPIList: 1 };
+/**
+ * The patched methods, and where each keeps the request options (and the path, for the two that
+ * still have it as a string: openai 7.59 builds the options in a promise, path included).
+ */
+const REQUEST_METHODS: Record<string, { options: number; path?: number }> = {
+  methodRequest: { options: 2, path: 1 },
+  getAPIList: { options: 2, path: 0 },
+  request: { options: 0 },
+  requestAPIList: { options: 1 },
+};
+const DEFAULT_METHOD = REQUEST_METHODS.request;
 
 export function stainlessSdk(spec: StainlessSpec): SdkDefinition {
   return {
@@ -55,25 +64,34 @@ export function stainlessSdk(spec: StainlessSpec): SdkDefinition {
       versions: layout.versions,
       files: layout.files,
       // groq-sdk has no list endpoints, hence no requestAPIList.
-      ...prototypeMethods(layout.exportName, ['methodRequest', 'request'], ['requestAPIList']),
+      ...prototypeMethods(layout.exportName, ['methodRequest', 'request'], ['requestAPIList', 'getAPIList']),
     })),
     describe(self, args, name) {
       const clientClass = nearestClientClass(self, spec.clientClasses);
-      const options = plainOptions(args[REQUEST_METHODS[name] ?? 0]);
-      const path = name === 'methodRequest' ? args[1] : options?.path;
+      const method = REQUEST_METHODS[name] ?? DEFAULT_METHOD;
+      const rawOptions = args[method.options];
+      const options = plainOptions(rawOptions);
+      const path = method.path !== undefined ? args[method.path] : options?.path;
       const resource = knownResource(self, resourceOf(path, spec), spec) ?? 'request';
       return {
         callSite: `${spec.callSitePrefix}.${clientClass}.${resource}`,
         provider: spec.provider(clientClass),
         operation: ownEntry(spec.operations, resource) ?? resource,
         model: requestModel(options),
+        modelLater: options ? undefined : modelOnceResolved(rawOptions),
       };
     },
     // The original builds the SDK's own APIPromise / PagePromise from options that reject, so the
-    // caller gets the genuine article, rejecting before any request is built or sent.
+    // caller gets the genuine article, rejecting before any request is built or sent. getAPIList
+    // spreads its options (openai 4, @anthropic-ai/sdk 0.20), so a rejected promise there would be
+    // lost: it goes straight to the requestAPIList it would have called (patch.ts lets it run).
     fail(original: AnyMethod, self, args, error, name) {
+      if (name === 'getAPIList') {
+        const client = self as { requestAPIList(Page: unknown, options: unknown): unknown };
+        return client.requestAPIList(args[1], Promise.reject(error));
+      }
       const failed = [...args];
-      failed[REQUEST_METHODS[name] ?? 0] = Promise.reject(error);
+      failed[(REQUEST_METHODS[name] ?? DEFAULT_METHOD).options] = Promise.reject(error);
       return original.apply(self, failed);
     },
   };
@@ -172,6 +190,21 @@ function plainOptions(opts: unknown): { path?: unknown; body?: unknown } | undef
   if (opts === null || typeof opts !== 'object') return undefined;
   if (typeof (opts as PromiseLike<unknown>).then === 'function') return undefined;
   return opts as { path?: unknown; body?: unknown };
+}
+
+/**
+ * openai 7.59 hands `post()` its options as a promise (the body is built inside it): the model is
+ * read when it resolves. Only from a plain native promise, through Promise.prototype.then, so no
+ * user thenable's `then` is called a second time; a rejection is the SDK's to report, not ours.
+ */
+function modelOnceResolved(opts: unknown): Promise<string | undefined> | undefined {
+  if (!(opts instanceof Promise) || Object.getPrototypeOf(opts) !== Promise.prototype) return undefined;
+  if (Object.hasOwn(opts, 'then')) return undefined;
+  return Promise.prototype.then.call(
+    opts,
+    (resolved: unknown) => requestModel(plainOptions(resolved)),
+    () => undefined,
+  ) as Promise<string | undefined>;
 }
 
 /** The model name from the request body (never the body's content). */

@@ -38,7 +38,21 @@ export class SpanSink implements RecordSink {
     if (record.blocked) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'unattested AI call blocked' });
     }
-    span.end();
+    if (call.modelLater === undefined) {
+      span.end();
+      return true;
+    }
+    // The model is known a few microtasks later (the SDK's own options promise): the span ends then.
+    // Nothing may reject here: a fault of a span processor would be an unhandled rejection in the app.
+    const endWith = (model: string | undefined) => {
+      try {
+        if (model !== undefined) span.setAttribute(ATTR_GEN_AI_REQUEST_MODEL, model);
+        span.end();
+      } catch {
+        // The record's durable copy does not depend on the span.
+      }
+    };
+    call.modelLater.then(endWith, () => endWith(undefined));
     return true;
   }
 
