@@ -3,7 +3,9 @@ import {
   InstrumentationNodeModuleDefinition,
   InstrumentationNodeModuleFile,
 } from '@opentelemetry/instrumentation';
+import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import { useStrict, warnIfEsmAppUnhooked } from './blind-spots';
+import { globalTracer } from './global-tracer';
 import { resolveConfig, type ResolvedConfig } from './config';
 import { useMeter } from './coverage/call-counts';
 import { useCoverageSummary } from './coverage/summary-line';
@@ -111,6 +113,19 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     if (newest && !activeGuard()) newest.startRuntime();
   }
 
+  /** Set by setTracerProvider() (NodeSDK, registerInstrumentations): that provider is used. */
+  private ownTracerProvider = false;
+
+  override setTracerProvider(tracerProvider: TracerProvider): void {
+    super.setTracerProvider(tracerProvider);
+    this.ownTracerProvider = true;
+  }
+
+  /** A provider given to the instrumentation, else the global one as registered now (global-tracer.ts). */
+  private spanTracer(): Tracer {
+    return this.ownTracerProvider ? this.tracer : globalTracer();
+  }
+
   /** Resolves when the sinks of the last disable() or reconfiguration are flushed and closed. */
   async whenClosed(): Promise<void> {
     await this.closing;
@@ -118,7 +133,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
 
   private startRuntime(): void {
     const previous = this.runtime;
-    const reporting = reportingFor(this.resolved, () => this.tracer, previous);
+    const reporting = reportingFor(this.resolved, () => this.spanTracer(), previous);
     if (previous) this.retire(previous.reporting, reporting);
     this.runtime = new GuardRuntime(this.resolved, reporting);
     setActiveGuard(this.runtime);

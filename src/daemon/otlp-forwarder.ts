@@ -1,6 +1,5 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { loadOtlpSdk } from './otlp-sdk';
+import { loadOtlpSdk, type OtlpSdk } from './otlp-sdk';
 import { SPAN_NAME_AI_CALL } from '../semconv';
 import { recordSpanAttributes } from '../sinks/span-sink';
 import type { DetectionRecord } from '../types';
@@ -19,16 +18,15 @@ const log = guardLog;
  * It has its own TracerProvider, so the daemon never touches the global one.
  */
 export class OtlpForwarder {
-  private readonly provider: BasicTracerProvider;
+  private readonly provider: ReturnType<OtlpSdk['newProvider']>;
 
   /** endpoint: the OTLP base URL, as OTEL_EXPORTER_OTLP_ENDPOINT (`/v1/traces` is appended). */
   constructor(endpoint: string | undefined) {
     const url = endpoint === undefined ? undefined : `${endpoint.replace(/\/+$/, '')}/${TRACES_PATH}`;
-    const { BasicTracerProvider, BatchSpanProcessor, OTLPTraceExporter, resourceFromAttributes } =
-      loadOtlpSdk();
-    this.provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'mima-guard-daemon' }),
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(url ? { url } : {}))],
+    const sdk = loadOtlpSdk();
+    this.provider = sdk.newProvider({
+      resource: sdk.resourceFromAttributes({ 'service.name': 'mima-guard-daemon' }),
+      spanProcessors: [sdk.newBatchProcessor(new sdk.OTLPTraceExporter(url ? { url } : {}))],
     });
   }
 
