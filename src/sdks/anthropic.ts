@@ -32,7 +32,7 @@ export const anthropic = stainlessSdk({
   ],
   clientClasses: ['AnthropicBedrockMantle', 'AnthropicBedrock', 'AnthropicVertex', 'Anthropic'],
   provider: (clientClass) => PROVIDERS[clientClass] ?? 'anthropic',
-  pathPrefix: /^v1\//,
+  pathPrefix: 'v1/',
   // The legacy Text Completions API is POST /v1/complete.
   resourceNames: { complete: 'completions' },
   operations: {

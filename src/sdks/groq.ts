@@ -14,7 +14,7 @@ export const groq = stainlessSdk({
   callSites: ['groq.Groq.chat', 'groq.Groq.embeddings', 'groq.Groq.audio'],
   clientClasses: ['Groq'],
   provider: () => 'groq',
-  pathPrefix: /^openai\/v1\//,
+  pathPrefix: 'openai/v1/',
   operations: {
     chat: GEN_AI_OPERATION_CHAT,
     embeddings: GEN_AI_OPERATION_EMBEDDINGS,

@@ -6,6 +6,7 @@ import {
   type SdkDefinition,
   type UserApi,
 } from './definition';
+import { firstPathSegment, withoutLeadingSlashes, withoutPrefix } from './path-text';
 
 /**
  * The Stainless-generated SDKs (openai, @anthropic-ai/sdk, groq-sdk) send every model call
@@ -24,8 +25,8 @@ export interface StainlessSpec {
   clientClasses: string[];
   /** gen_ai.provider.name for a client class. */
   provider(clientClass: string): string;
-  /** The API path prefix before the resource, matched after the leading slash: /^v1\// for anthropic. */
-  pathPrefix?: RegExp;
+  /** The API path prefix before the resource, after the leading slash: `v1/` for anthropic. */
+  pathPrefix?: string;
   /** Call-site names for path segments that differ from their resource: anthropic's `complete` is `completions`. */
   resourceNames?: Record<string, string>;
   /** gen_ai.operation.name for a resource; unmapped resources use their own name. */
@@ -93,12 +94,9 @@ function nearestClientClass(self: unknown, known: string[]): string {
   return known[known.length - 1];
 }
 
-function resourceOf(path: unknown, prefix?: RegExp): string {
+function resourceOf(path: unknown, prefix?: string): string {
   if (typeof path !== 'string') return 'unknown';
-  let rest = path.replace(/^\/+/, '');
-  if (prefix) rest = rest.replace(prefix, '');
-  const segment = rest.split(/[/?]/, 1)[0];
-  return segment || 'unknown';
+  return firstPathSegment(withoutPrefix(withoutLeadingSlashes(path), prefix)) || 'unknown';
 }
 
 /** The model name from the request options, when they are a plain object (never the body's content). */
