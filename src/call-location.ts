@@ -19,51 +19,87 @@ for (const dir of [__dirname, path.resolve(__dirname, '..', '..', 'src')]) {
   if (!OWN_DIRS.includes(dir)) OWN_DIRS.push(dir);
 }
 
-/** A frame's file:line:column, when the file is a path or file URL (not node:internal/...). */
-const FRAME = /(?:\(|^at )((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):\d+\)?$/;
+/**
+ * Directories of the SDK packages the guard hooked (from their package.json lookup): an SDK run
+ * from its own repository (its own tests) is not under node_modules, and its frames are not the
+ * caller either. Process-wide, like OWN_DIRS: the copy that hooked a package may not be the one
+ * whose runtime captures the location.
+ */
+const SDK_DIRS = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('@mima-governance/instrumentation-guard.sdk-dirs.v1')
+] ??= []) as string[];
+const MAX_SDK_DIRS = 100;
+
+/** A hooked SDK package's directory: frames in it are skipped like node_modules frames. */
+export function addSdkDirectory(dir: string): void {
+  if (typeof dir !== 'string' || !path.isAbsolute(dir) || SDK_DIRS.includes(dir)) return;
+  if (SDK_DIRS.length >= MAX_SDK_DIRS) return;
+  SDK_DIRS.push(dir);
+  callerFiles.clear(); // a file kept as a caller may lie in it
+}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type AnyFunction = Function;
 
 /**
  * The user's line that made the AI call: the first stack frame outside node internals,
- * node_modules and the guard. Paths under the working directory are made relative.
- * Runs only for unattested calls, never on the attested path. `below`: a function of the guard
- * on the stack under which the caller is; the frames from it up are the guard's own, which V8
- * then skips without capturing them (each captured frame costs about a microsecond in a real app).
+ * node_modules, the hooked SDKs' own directories and the guard. Paths under the working directory
+ * are made relative. Runs only for unattested calls, never on the attested path. `below`: a
+ * function of the guard on the stack under which the caller is; the frames from it up are the
+ * guard's own, which V8 then skips without capturing them (each captured frame costs about a
+ * microsecond in a real app).
+ *
+ * Never throws, and runs no regular expression (V8 compiles one on its first run, and a compile
+ * near the stack limit can abort the process): a frozen or hostile `Error` (--frozen-intrinsics,
+ * a limit that cannot be set, a formatter or getter that throws), or a stack about to overflow,
+ * costs the record its location, never the call its decision.
  */
 export function captureCallLocation(below: AnyFunction = captureCallLocation): CodeLocation | undefined {
-  const limit = Error.stackTraceLimit;
+  let limit: unknown;
   try {
-    // Source-mapped positions exist only in the formatted stack; without source maps the
-    // structured frames give the same answer at a fraction of the cost (no string formatting).
-    if (!sourceMapsEnabled()) {
-      // First only as many frames as the callers found so far needed; a deeper stack takes the
-      // long way once.
-      const first = firstFrames.get(below) ?? (below === captureCallLocation ? 8 : 4);
-      Error.stackTraceLimit = first;
-      const found = locationFromFrames(below);
-      if (found !== 'not found') return found?.location;
-      Error.stackTraceLimit = MAX_FRAMES;
-      const second = locationFromFrames(below);
-      if (second === 'not found' || second === undefined) return undefined;
-      if (firstFrames.size < MAX_STARTING_POINTS) {
-        firstFrames.set(below, Math.min(MAX_FRAMES, Math.max(first, second.frames)));
-      }
-      return second.location;
-    }
-    Error.stackTraceLimit = MAX_FRAMES;
-    // A formatter someone installed may return anything, or throw: only a string is read.
-    const stack = formattedStack();
-    const mapped = typeof stack === 'string' ? locationFromStack(stack) : undefined;
-    if (mapped) return mapped;
-    const frames = locationFromFrames(captureCallLocation);
-    return frames === 'not found' ? undefined : frames?.location;
+    limit = Error.stackTraceLimit;
+    return locate(below);
   } catch {
-    // A stack the app's hooks made impossible to read: the record has no location, the call goes on.
     return undefined;
   } finally {
-    Error.stackTraceLimit = limit;
+    setStackTraceLimit(limit);
+  }
+}
+
+function locate(below: AnyFunction): CodeLocation | undefined {
+  // Source-mapped positions exist only in the formatted stack; without source maps the
+  // structured frames give the same answer at a fraction of the cost (no string formatting).
+  if (!sourceMapsEnabled()) {
+    // First only as many frames as the callers found so far needed; a deeper stack takes the
+    // long way once.
+    const first = firstFrames.get(below) ?? (below === captureCallLocation ? 8 : 4);
+    setStackTraceLimit(first);
+    const found = locationFromFrames(below);
+    if (found !== 'not found') return found?.location;
+    if (!setStackTraceLimit(MAX_FRAMES)) return undefined;
+    const second = locationFromFrames(below);
+    if (second === 'not found' || second === undefined) return undefined;
+    if (firstFrames.size < MAX_STARTING_POINTS) {
+      firstFrames.set(below, Math.min(MAX_FRAMES, Math.max(first, second.frames)));
+    }
+    return second.location;
+  }
+  setStackTraceLimit(MAX_FRAMES);
+  // A formatter someone installed may return anything, or throw: only a string is read.
+  const stack = formattedStack();
+  const mapped = typeof stack === 'string' ? locationFromStack(stack) : undefined;
+  if (mapped) return mapped;
+  const frames = locationFromFrames(captureCallLocation);
+  return frames === 'not found' ? undefined : frames?.location;
+}
+
+/** Sets Error.stackTraceLimit where the app left it writable; false where it cannot be set. */
+function setStackTraceLimit(limit: unknown): boolean {
+  try {
+    // Reflect.set answers false for a frozen Error instead of throwing.
+    return Reflect.set(Error, 'stackTraceLimit', limit) && Error.stackTraceLimit === limit;
+  } catch {
+    return false; // a setter that throws
   }
 }
 
@@ -104,21 +140,25 @@ const structuredFrames = (_error: Error, frames: NodeJS.CallSite[]) => frames;
 /**
  * The first caller frame among the structured frames (up to Error.stackTraceLimit of them), and
  * how many frames it took; undefined when none is, 'not found' when every frame was a library's
- * and the stack was cut at the limit (a longer capture may find the caller).
+ * and the stack was cut at the limit (a longer capture may find the caller). Where the app's
+ * Error does not let the guard put its formatter in place, the formatted stack is read instead.
  */
 function locationFromFrames(
   below: AnyFunction,
 ): { location: CodeLocation; frames: number } | undefined | 'not found' {
   const prepare = Error.prepareStackTrace;
-  Error.prepareStackTrace = structuredFrames;
-  const holder: { stack?: NodeJS.CallSite[] } = {};
-  let frames: NodeJS.CallSite[];
+  const swapped = Reflect.set(Error, 'prepareStackTrace', structuredFrames);
+  const holder: { stack?: unknown } = {};
+  let captured: unknown;
   try {
     Error.captureStackTrace(holder, below);
-    frames = holder.stack ?? []; // made by structuredFrames: read while it is in place
+    captured = holder.stack; // made by structuredFrames: read while it is in place
   } finally {
-    Error.prepareStackTrace = prepare;
+    if (swapped) Reflect.set(Error, 'prepareStackTrace', prepare);
   }
+  if (typeof captured === 'string') return wrapLocation(locationFromStack(captured));
+  if (!Array.isArray(captured)) return undefined;
+  const frames = captured as NodeJS.CallSite[];
   for (let i = 0; i < frames.length; i++) {
     const name = frames[i].getFileName();
     if (!name || name.startsWith('node:')) continue;
@@ -130,10 +170,14 @@ function locationFromFrames(
   return frames.length >= Error.stackTraceLimit ? 'not found' : undefined;
 }
 
+function wrapLocation(location: CodeLocation | undefined) {
+  return location ? { location, frames: MAX_FRAMES } : undefined;
+}
+
 /**
- * A frame's file as a record shows it, or undefined for a library's (node_modules, the guard).
- * Kept per file name and working directory: a process calls from a handful of files, and
- * path.relative() and fileURLToPath() cost more than the rest of the lookup.
+ * A frame's file as a record shows it, or undefined for a library's (node_modules, a hooked SDK,
+ * the guard). Kept per file name and working directory: a process calls from a handful of files,
+ * and path.relative() and fileURLToPath() cost more than the rest of the lookup.
  */
 const callerFiles = new Map<string, string | null>();
 let callerFilesCwd = '';
@@ -154,19 +198,67 @@ function callerFile(name: string): string | undefined {
   return display ?? undefined;
 }
 
+/** The first caller frame of a formatted stack (V8's `    at fn (file:line:col)` lines). */
 export function locationFromStack(stack: string): CodeLocation | undefined {
-  for (const line of stack.split('\n').slice(1)) {
-    const match = FRAME.exec(line.trim());
-    if (!match) continue;
-    const file = match[1].startsWith('file://') ? fileURLToPath(match[1]) : match[1];
+  let start = stack.indexOf('\n') + 1; // the first line is the message
+  while (start > 0 && start < stack.length) {
+    const end = stack.indexOf('\n', start);
+    const frame = framePosition(stack.slice(start, end < 0 ? stack.length : end).trim());
+    start = end + 1;
+    if (frame === undefined) continue;
+    const file = frame.file.startsWith('file://') ? fileURLToPath(frame.file) : frame.file;
     if (isLibraryFrame(file)) continue;
-    return { file: displayPath(file), line: Number(match[2]) };
+    return { file: displayPath(file), line: frame.line };
   }
   return undefined;
 }
 
+/**
+ * `at fn (file:line:col)` or `at file:line:col`, read with string operations only; undefined
+ * unless the file is an absolute path or a file URL (not node:internal/..., not <anonymous>).
+ */
+function framePosition(text: string): { file: string; line: number } | undefined {
+  if (!text.startsWith('at ')) return undefined;
+  let position = text;
+  if (text.endsWith(')')) {
+    const open = text.lastIndexOf('(');
+    if (open < 0) return undefined;
+    position = text.slice(open + 1, -1);
+  } else {
+    position = text.slice(3);
+  }
+  const columnAt = position.lastIndexOf(':');
+  const lineAt = columnAt > 0 ? position.lastIndexOf(':', columnAt - 1) : -1;
+  if (lineAt <= 0 || !isDigits(position.slice(columnAt + 1))) return undefined;
+  const lineText = position.slice(lineAt + 1, columnAt);
+  const file = position.slice(0, lineAt);
+  if (!isDigits(lineText) || !isAbsoluteFile(file)) return undefined;
+  return { file, line: Number(lineText) };
+}
+
+function isDigits(text: string): boolean {
+  if (text.length === 0 || text.length > 10) return false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
+}
+
+/** A POSIX path, a file URL or a Windows drive path (`C:\...`), none with parentheses in it. */
+function isAbsoluteFile(file: string): boolean {
+  if (file.includes('(') || file.includes(')')) return false;
+  if (file.startsWith('file:///') || file.startsWith('/')) return true;
+  const drive = file.charCodeAt(0) | 0x20; // lower case
+  return file.length > 3 && drive >= 97 && drive <= 122 && file[1] === ':' && file[2] === '\\';
+}
+
 function isLibraryFrame(file: string): boolean {
-  return file.includes(`${path.sep}node_modules${path.sep}`) || isGuardFile(file);
+  return (
+    file.includes(`${path.sep}node_modules${path.sep}`) ||
+    isGuardFile(file) ||
+    SDK_DIRS.some((dir) => file.startsWith(dir + path.sep))
+  );
 }
 
 /** A file of the guard's own code (any copy's), which is never the caller. */

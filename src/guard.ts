@@ -4,7 +4,7 @@ import { captureCallLocation } from './call-location';
 import { isCoveredTransport } from './covered-transport';
 import type { ResolvedConfig } from './config';
 import { countCall, countingCalls, insideCountedCall, runCounted } from './coverage/call-counts';
-import { MimaAttestationError } from './errors';
+import { errorKind, MimaAttestationError } from './errors';
 import type { AnyMethod, SdkDefinition } from './sdks/definition';
 import type { SinkChain } from './sinks/chain';
 import type { Reporting } from './sinks/reporting';
@@ -88,12 +88,14 @@ export class GuardRuntime {
    * with `blocked: false`; the fault is logged once per SDK.
    */
   checkFailed(module: string, error: unknown, below?: AnyFunction): void {
-    if (!this.checkFaults.has(module)) {
-      this.checkFaults.add(module);
-      log.error(`guard check failed for a ${module} call; the call goes through`, error);
-    }
-    const note = this.notBlockedNote('the guard could not check it');
     try {
+      if (!this.checkFaults.has(module)) {
+        this.checkFaults.add(module);
+        // The error's kind only: its message or stack may hold the prompt (a request getter
+        // that throws with it), and nothing from a user object reaches the guard's outputs.
+        log.error(`guard check failed for a ${module} call (${errorKind(error)}); the call goes through`);
+      }
+      const note = this.notBlockedNote('the guard could not check it');
       this.detect(
         { callSite: `${module}.unknown`, provider: module, operation: 'unknown' },
         false,
@@ -131,7 +133,12 @@ export class GuardRuntime {
       id: recordId(),
     };
     const where = location ? `${location.file}:${location.line}` : undefined;
-    if (warning !== undefined) this.warn(record, where, warning);
+    try {
+      if (warning !== undefined) this.warn(record, where, warning);
+    } catch {
+      // process.emitWarning under an app's hostile Error (or at the stack limit): the record
+      // still goes out, and block mode still blocks.
+    }
     try {
       this.sinks.report(record, call);
     } catch (error) {
@@ -190,7 +197,11 @@ export function onUnattestedCall(
     // The caller is below this function on the stack: the guard's frames above it are skipped.
     blocked = shared.active?.check(call, onUnattestedCall);
   } catch (error) {
-    shared.active?.checkFailed(definition.module, error, onUnattestedCall);
+    try {
+      shared.active?.checkFailed(definition.module, error, onUnattestedCall);
+    } catch {
+      // At the stack limit even the fallback can overflow: the guard's RangeError stays here.
+    }
   }
   if (blocked) return definition.fail(original, self, args, blocked, name);
   // Covered: the inner patched calls of SDKs built on others, and the call's own requests,
@@ -247,6 +258,8 @@ function countAttestedCall(definition: SdkDefinition, self: unknown, args: unkno
   } catch (error) {
     if (countFailed) return;
     countFailed = true;
-    log.error(`counting an attested ${definition.module} call failed; the call goes through`, error);
+    log.error(
+      `counting an attested ${definition.module} call failed (${errorKind(error)}); the call goes through`,
+    );
   }
 }

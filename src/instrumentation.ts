@@ -14,6 +14,7 @@ import { syncNetworkBackstop } from './network/backstop';
 import { allPatches, applyPatch, patchMethod, removePatch } from './patch';
 import { guardLog } from './safe-log';
 import { isValidVersion, satisfiesRange } from './version-range';
+import { noteManualSdkDirectory, noteSdkDirectory } from './sdk-directory';
 import { addStatus, hasStatusFor } from './sdk-status';
 import { SDK_DEFINITIONS } from './sdks';
 import type { PatchPoint, PatchTarget, SdkDefinition } from './sdks/definition';
@@ -300,6 +301,7 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
   }
 
   private patchManualModule(definition: SdkDefinition, moduleExports: unknown): void {
+    noteManualSdkDirectory(definition.module, moduleExports);
     const candidates = [moduleExports, (moduleExports as { default?: unknown } | null)?.default];
     let found = false;
     // Every patch point the object holds (litellm's completion and embedding), each from the
@@ -331,8 +333,10 @@ if (typeof readPackageVersion === 'function') {
   const versions = new Map<string, string | undefined>();
   Object.defineProperty(MimaGuardInstrumentation.prototype, '_extractPackageVersion', {
     value(this: unknown, baseDir: string): string | undefined {
-      if (!versions.has(baseDir))
+      if (!versions.has(baseDir)) {
         versions.set(baseDir, readPackageVersion.call(this, baseDir) as string | undefined);
+        noteSdkDirectory(baseDir);
+      }
       return versions.get(baseDir);
     },
     configurable: true,

@@ -10,6 +10,7 @@ import {
   type PatchTarget,
   type SdkDefinition,
 } from './definition';
+import { withoutPrefix } from './path-text';
 
 /**
  * The Vercel AI SDK (`ai`) 6 and 7. Every model call starts in one of its exported functions or
@@ -113,7 +114,7 @@ export const ai: SdkDefinition = {
   describe(self, args, name) {
     const agentCall = AGENT_METHODS.includes(name);
     const model = agentCall ? agentModel(self) : (args[0] as { model?: unknown } | undefined)?.model;
-    const base = name.replace(/^experimental_/, '');
+    const base = withoutPrefix(name, 'experimental_');
     return {
       callSite: agentCall ? `ai.${AGENT_CLASS}.${name}` : `ai.${name}`,
       provider: providerOf(model),

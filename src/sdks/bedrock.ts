@@ -1,5 +1,6 @@
 import { GEN_AI_OPERATION_CHAT } from '../semconv';
 import type { PatchTarget, SdkDefinition } from './definition';
+import { snakeCase } from './path-text';
 
 const VERSIONS = '>=3.0.0 <4';
 const CLIENT_CLASS = 'BedrockRuntimeClient';
@@ -60,7 +61,7 @@ export const bedrock: SdkDefinition = {
       provider: 'aws.bedrock',
       operation: Object.hasOwn(OPERATION_BY_COMMAND, command)
         ? OPERATION_BY_COMMAND[command]
-        : command.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`),
+        : snakeCase(command),
       model: modelId(args[0]),
     };
   },
@@ -92,7 +93,7 @@ function subclassSend(exports: unknown): PatchTarget[] {
 function commandName(command: unknown): string {
   const name = (command as { constructor?: { name?: unknown } } | null | undefined)?.constructor?.name;
   if (typeof name !== 'string') return 'unknown';
-  const bare = name.replace(/Command$/, '');
+  const bare = name.endsWith('Command') ? name.slice(0, -'Command'.length) : name;
   return bare ? bare[0].toLowerCase() + bare.slice(1) : 'unknown';
 }
 

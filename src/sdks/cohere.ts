@@ -4,6 +4,7 @@ import {
   GEN_AI_OPERATION_TEXT_COMPLETION,
 } from '../semconv';
 import { exportedFunctions, ownEntry, type SdkDefinition } from './definition';
+import { camelCaseAt, isVersionSegment } from './path-text';
 
 const VERSIONS = '>=8.0.0 <9';
 
@@ -65,11 +66,11 @@ function endpointOf(url: unknown): { client: string; resource: string } {
   } catch {
     // not an absolute URL: unnamed below
   }
-  const at = segments.findIndex((segment) => /^v\d+$/.test(segment));
+  const at = segments.findIndex(isVersionSegment);
   const resource = at >= 0 && segments[at + 1] ? camelCase(segments[at + 1]) : 'unknown';
   return { client: segments[at] === 'v2' ? 'CohereClientV2' : 'CohereClient', resource };
 }
 
 function camelCase(segment: string): string {
-  return segment.replace(/-(\w)/g, (_dash, letter: string) => letter.toUpperCase());
+  return camelCaseAt(segment, '-');
 }

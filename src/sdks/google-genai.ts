@@ -1,5 +1,6 @@
 import { GEN_AI_OPERATION_EMBEDDINGS, GEN_AI_OPERATION_GENERATE_CONTENT } from '../semconv';
 import { findMethodOwner, type PatchTarget, type SdkDefinition } from './definition';
+import { withoutLeadingSlashes } from './path-text';
 
 const VERSIONS = '>=3.0.0 <4';
 
@@ -136,13 +137,17 @@ interface PathCall {
  * (Vertex), `upload/{api_version}/files`, `batches/123:cancel`.
  */
 function parsePath(path: string): PathCall {
-  const rest = path
-    .split('?', 1)[0]
-    .replace(/^\/+/, '')
-    .replace(/^upload\/[^/]+\//, '')
-    .replace(/^projects\/[^/]+\/locations\/[^/]+\//, '')
-    .replace(/^publishers\/[^/]+\//, '');
-  const segments = rest.split('/');
+  let segments = withoutLeadingSlashes(path.split('?', 1)[0]).split('/');
+  // The prefixes before the collection, each with its named segments non-empty.
+  const skip = (names: string[]) => {
+    const fits =
+      segments.length > names.length * 2 &&
+      names.every((n, i) => segments[i * 2] === n && segments[i * 2 + 1] !== '');
+    if (fits) segments = segments.slice(names.length * 2);
+  };
+  if (segments[0] === 'upload' && segments.length > 2 && segments[1] !== '') segments = segments.slice(2);
+  skip(['projects', 'locations']);
+  skip(['publishers']);
   const last = segments[segments.length - 1];
   const colon = last.lastIndexOf(':');
   const verb = colon >= 0 ? last.slice(colon + 1) : undefined;

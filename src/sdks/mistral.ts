@@ -4,6 +4,7 @@ import {
   GEN_AI_OPERATION_TEXT_COMPLETION,
 } from '../semconv';
 import { ownEntry, prototypeMethod, type SdkDefinition } from './definition';
+import { camelCaseAt, firstPathSegment, isVersionSegment, withoutLeadingSlashes } from './path-text';
 
 const VERSIONS = '>=2.0.0 <3';
 const METHOD = '_createRequest';
@@ -88,13 +89,11 @@ function subSdkName(self: unknown): string | undefined {
 /** `/v1/chat/completions` → `chat`, `/v1/fine_tuning/jobs` → `fineTuning`. */
 function pathResource(path: unknown): string {
   if (typeof path !== 'string') return 'unknown';
-  const segment = path
-    .replace(/^\/+/, '')
-    .replace(/^v\d+\//, '')
-    .split(/[/?]/, 1)[0];
-  return segment
-    ? segment.replace(/_(\w)/g, (_underscore, letter: string) => letter.toUpperCase())
-    : 'unknown';
+  let rest = withoutLeadingSlashes(path);
+  const version = firstPathSegment(rest);
+  if (isVersionSegment(version) && rest[version.length] === '/') rest = rest.slice(version.length + 1);
+  const segment = firstPathSegment(rest);
+  return segment ? camelCaseAt(segment, '_') : 'unknown';
 }
 
 /**
@@ -103,9 +102,12 @@ function pathResource(path: unknown): string {
  */
 function leadingModel(body: unknown): string | undefined {
   if (typeof body !== 'string') return undefined;
-  const match = /^\{"model":("(?:[^"\\]|\\.)*")/.exec(body);
-  if (!match) return undefined;
-  const model: unknown = JSON.parse(match[1]);
+  const start = '{"model":'.length;
+  if (!body.startsWith('{"model":"')) return undefined;
+  let end = start + 1;
+  while (end < body.length && body[end] !== '"') end += body[end] === '\\' ? 2 : 1;
+  if (end >= body.length) return undefined;
+  const model: unknown = JSON.parse(body.slice(start, end + 1));
   return typeof model === 'string' ? model : undefined;
 }
 
