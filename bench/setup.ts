@@ -6,7 +6,7 @@ import { OpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { enableGuard, getGuardStatus } from '../src';
 import type { MimaGuardConfig, Mode } from '../src';
-import { isGuardWrapper } from '../src/patch';
+import { allPatches, isGuardWrapper } from '../src/patch';
 import { envString } from './child';
 
 /**
@@ -86,6 +86,20 @@ export async function loadOpenAI(): Promise<OpenAIModule> {
   const method = (openai.OpenAI.prototype as unknown as Record<string, unknown>).methodRequest;
   if (!isGuardWrapper(method)) throw new Error('the guard did not patch openai');
   return openai;
+}
+
+/**
+ * A client without the guard: every method the guard patched on its class (openai's methodRequest,
+ * request, requestAPIList, getAPIList) is given back as the SDK's own, as an own property of this
+ * instance only.
+ */
+export function withoutGuard<T extends object>(client: T, proto: object): T {
+  const patched = allPatches().filter((patch) => patch.owner === proto);
+  if (patched.length === 0) throw new Error('no guard patch on the client class');
+  for (const patch of patched) {
+    Object.defineProperty(client, patch.method, { value: patch.original, configurable: true });
+  }
+  return client;
 }
 
 const entered = new Set<AsyncLocalStorage<unknown>>();

@@ -6,7 +6,7 @@
  *
  * The guard and the peer (@opentelemetry/instrumentation-openai, registered through
  * registerInstrumentations) both patch the one loaded copy of openai: the guard
- * OpenAI.prototype.methodRequest, the peer Completions.prototype.create. Each client is left with
+ * OpenAI.prototype's request methods, the peer Completions.prototype.create. Each client is left with
  * only the patch its variant measures: the others are set back, as own properties of that client
  * (or of its chat.completions), to the SDK's originals. All five share the same JIT-compiled SDK
  * code, which separate copies of openai, or patches switched off and on, do not.
@@ -14,10 +14,17 @@
 import * as fs from 'node:fs';
 import { attest, disableGuard, withAttested } from '../../src';
 import { ownStoreCreated } from '../../src/attestation';
-import { allPatches } from '../../src/patch';
 import { envNumber, report, runMain } from '../child';
 import { chat, interleavedCalls, makeClient } from '../loopback';
-import { applySetup, enableBenchGuard, guardLogFile, loadOpenAI, parseSetup, registerPeer } from '../setup';
+import {
+  applySetup,
+  enableBenchGuard,
+  guardLogFile,
+  loadOpenAI,
+  parseSetup,
+  registerPeer,
+  withoutGuard,
+} from '../setup';
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -29,8 +36,6 @@ runMain(async () => {
   registerPeer();
   const { OpenAI } = await loadOpenAI();
 
-  const methodRequest = allPatches().find((patch) => patch.owner === OpenAI.prototype)?.original;
-  if (!methodRequest) throw new Error('no guard patch on OpenAI.prototype');
   const peerCreate = OpenAI.Chat.Completions.prototype.create as unknown as Method & {
     __wrapped?: boolean;
     __original?: Method;
@@ -40,7 +45,7 @@ runMain(async () => {
 
   const client = ({ guard, peer }: { guard: boolean; peer: boolean }) => {
     const c = makeClient(OpenAI, port);
-    if (!guard) Object.defineProperty(c, 'methodRequest', { value: methodRequest, configurable: true });
+    if (!guard) withoutGuard(c, OpenAI.prototype);
     if (!peer) Object.defineProperty(c.chat.completions, 'create', { value: create, configurable: true });
     return c;
   };

@@ -4,7 +4,7 @@
  *
  * guard: the guard enabled (report mode), its calls attested through a MimaGovernance.wrap()
  *   client, so no call is unattested and nothing calls attest(). Interleaved in the process:
- *   - no guard: a client with the SDK's own methodRequest (an own property): the guard's wrapper is
+ *   - no guard: a client with the SDK's own request methods (own properties): the guard's wrappers are
  *     never called;
  *   - guard, wrap() client: the same call through the guard's wrapper;
  *   - reference: the no-guard call inside run() of an AsyncLocalStorage of the bench's own, which
@@ -62,13 +62,10 @@ runMain(async () => {
   const setup = await import('../setup');
   const { disableGuard, MimaGovernance } = await import('../../src');
   const { ownStoreCreated } = await import('../../src/attestation');
-  const { allPatches } = await import('../../src/patch');
   setup.installStoreSpy();
   setup.enableBenchGuard('report');
   const { OpenAI } = await setup.loadOpenAI();
-  const methodRequest = allPatches().find((patch) => patch.owner === OpenAI.prototype)?.original;
-  const bare = makeClient(OpenAI, port);
-  Object.defineProperty(bare, 'methodRequest', { value: methodRequest, configurable: true });
+  const bare = setup.withoutGuard(makeClient(OpenAI, port), OpenAI.prototype);
   const wrapped = new MimaGovernance({ systemName: 'bench' }).wrap(makeClient(OpenAI, port));
   const reference = new AsyncLocalStorage<number>();
   setup.ignoreStore(reference);
