@@ -10,19 +10,25 @@ type Signal = 'SIGINT' | 'SIGTERM';
 const SIGNALS: readonly Signal[] = ['SIGINT', 'SIGTERM'];
 
 /**
- * The process whose `exit` and signals really happen. Jest hands test code (and so a guard enabled
- * in a setup file) a copy of `process` whose events nothing ever emits; process.getBuiltinModule
- * (Node ≥ 20.16) returns Node's own object past any sandbox. Older Nodes have only the global: it
- * is the real one if it carries Node's own `newListener` listener (the one that starts watching a
- * signal), which a copy built by Jest has not (its listener list starts empty).
+ * Node's own process object carries Node's `newListener` listener that starts watching a signal
+ * (main thread). Jest hands test code (and so a guard enabled in a setup file) a copy of `process`
+ * whose listener list starts empty and whose events nothing ever emits; Jest 30 answers
+ * process.getBuiltinModule('process') with that copy too.
+ */
+const isNodesOwn = (candidate: NodeJS.Process) => candidate.listenerCount('newListener') > 0;
+
+/**
+ * The process whose `exit` and signals really happen: process.getBuiltinModule (Node ≥ 20.16)
+ * reaches it past some sandboxes (a vm context given the real module loader), else the global.
+ * Where neither is Node's own (Jest, on any Node version), `real` is false.
  */
 function findHostProcess(): { host: NodeJS.Process; real: boolean } {
   try {
     const builtin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule?.(
       'process',
     ) as NodeJS.Process | undefined;
-    if (builtin) return { host: builtin, real: true };
-    return { host: process, real: process.listenerCount('newListener') > 0 };
+    if (builtin && isNodesOwn(builtin)) return { host: builtin, real: true };
+    return { host: process, real: isNodesOwn(process) };
   } catch {
     return { host: process, real: false };
   }
@@ -32,8 +38,8 @@ const { host, real } = findHostProcess();
 
 /**
  * Whether a flush at exit can be counted on. Not in a worker thread: `worker.terminate()` runs no
- * JavaScript in the worker. Not when only a sandbox's copy of `process` is reachable (Jest on
- * Node < 20.16). There the sinks write each record synchronously when it is made instead.
+ * JavaScript in the worker. Not when only a sandbox's copy of `process` is reachable (Jest): its
+ * `exit` never comes. There the sinks write each record synchronously when it is made instead.
  */
 export const exitFlushIsTrusted = isMainThread && real;
 
