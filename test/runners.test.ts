@@ -336,3 +336,51 @@ describe('Jest: a report-mode record survives a test that ends the process (test
     });
   }
 });
+
+describe('Vitest: vi.useFakeTimers() sees none of the guard timers (test/fixtures/runners/vitest-fake-timers)', function () {
+  this.timeout(60_000);
+  let mock: MockOpenAI;
+
+  before(async () => {
+    installGuard(PROJECTS);
+    mock = await startMockOpenAI();
+  });
+
+  after(async () => {
+    await mock?.close();
+  });
+
+  it('with no daemon running, the fake clock counts 0 timers after advancing 120 s, and the record is written', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-vitest-fake-'));
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env.NODE_V8_COVERAGE;
+      for (const name of Object.keys(env)) if (name.startsWith('MIMA_')) delete env[name];
+      Object.assign(env, {
+        MIMA_GUARD_MODE: 'report',
+        MIMA_GUARD_LOG_FILE: path.join(dir, 'guard_log.jsonl'),
+        MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
+        OPENAI_BASE_URL: mock.url,
+        OPENAI_API_KEY: 'test',
+        NO_COLOR: '1',
+        CI: 'true',
+      });
+      const child = spawn(process.execPath, [bin('vitest', 'vitest.mjs'), 'run'], {
+        cwd: path.join(PROJECTS, 'vitest-fake-timers'),
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 0, output);
+      assert.deepEqual(
+        readRecords(path.join(dir, 'guard_log.jsonl')).map((r) => r.call_site),
+        ['openai.OpenAI.chat'],
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
