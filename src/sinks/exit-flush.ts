@@ -83,12 +83,22 @@ function onSignal(signal: NodeJS.Signals): void {
 }
 
 /**
+ * Marks the signal listener of every copy of this package (npm may nest two versions): two copies
+ * that each moved themselves in front of the other's would do so forever.
+ */
+const GUARD_LISTENER = Symbol.for('@mima-governance/instrumentation-guard.signal-listener.v1');
+(onSignal as unknown as Record<symbol, boolean>)[GUARD_LISTENER] = true;
+const isGuardListener = (listener: unknown) =>
+  typeof listener === 'function' && (listener as unknown as Record<symbol, unknown>)[GUARD_LISTENER] === true;
+
+/**
  * A signal listener added after the guard's (even with prependListener) is moved behind it before
  * any signal can be emitted: signals are emitted from the event loop, never in the middle of the
  * synchronous code that added the listener, and a promise job runs before the loop goes on.
+ * Another copy's listener is left where it is (each copy flushes its own sinks).
  */
 function keepFirst(event: string | symbol, listener: unknown): void {
-  if (listener === onSignal || !SIGNALS.includes(event as Signal)) return;
+  if (!SIGNALS.includes(event as Signal) || isGuardListener(listener)) return;
   const signal = event as Signal;
   void Promise.resolve().then(() => {
     const listeners = host.listeners(signal);
