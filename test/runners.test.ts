@@ -274,3 +274,113 @@ describe('CI gate under the real test runners (test/fixtures/runners)', function
     });
   }
 });
+
+/**
+ * Jest hands test code a copy of `process` whose `exit` never comes: a record made just before a
+ * test ends the process must still be written. test/fixtures/runners/jest-exit holds one spec per
+ * ending, each run alone; each starts an unattested call (its record is made as it starts) and
+ * ends the process at once.
+ */
+describe('Jest: a report-mode record survives a test that ends the process (test/fixtures/runners/jest-exit)', function () {
+  this.timeout(60_000);
+  let mock: MockOpenAI;
+  const project = path.join(PROJECTS, 'jest-exit');
+  const endings: Array<[string, string, number]> = [
+    ['process.exit(0) right after the call', 'exit.spec.js', 0],
+    ['an unhandled rejection right after the call', 'rejection.spec.js', 1],
+  ];
+
+  before(async () => {
+    installGuard(PROJECTS);
+    mock = await startMockOpenAI();
+  });
+
+  after(async () => {
+    await mock?.close();
+  });
+
+  for (const [what, spec, status] of endings) {
+    it(`${what}: the record is in the log`, async () => {
+      const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mima-jest-exit-')), 'guard_log.jsonl');
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env.NODE_V8_COVERAGE;
+      for (const name of Object.keys(env)) if (name.startsWith('MIMA_')) delete env[name];
+      Object.assign(env, {
+        MIMA_GUARD_MODE: 'report',
+        MIMA_GUARD_LOG_FILE: logFile,
+        MIMA_DAEMON_SOCKET: path.join(path.dirname(logFile), 'no-daemon.sock'),
+        OPENAI_BASE_URL: mock.url,
+        OPENAI_API_KEY: 'test',
+        CI: 'true',
+      });
+      const child = spawn(process.execPath, [bin('jest', 'bin', 'jest.js'), '--ci', '--no-watchman', spec], {
+        cwd: project,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      try {
+        assert.equal(code, status, output);
+        const records = readRecords(logFile);
+        assert.deepEqual(
+          records.map((r) => `${r.call_site} ${r.code_file}`),
+          [`openai.OpenAI.chat ${spec}`],
+          output,
+        );
+      } finally {
+        fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe('Vitest: vi.useFakeTimers() sees none of the guard timers (test/fixtures/runners/vitest-fake-timers)', function () {
+  this.timeout(60_000);
+  let mock: MockOpenAI;
+
+  before(async () => {
+    installGuard(PROJECTS);
+    mock = await startMockOpenAI();
+  });
+
+  after(async () => {
+    await mock?.close();
+  });
+
+  it('with no daemon running, the fake clock counts 0 timers after advancing 120 s, and the record is written', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-vitest-fake-'));
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env.NODE_V8_COVERAGE;
+      for (const name of Object.keys(env)) if (name.startsWith('MIMA_')) delete env[name];
+      Object.assign(env, {
+        MIMA_GUARD_MODE: 'report',
+        MIMA_GUARD_LOG_FILE: path.join(dir, 'guard_log.jsonl'),
+        MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
+        OPENAI_BASE_URL: mock.url,
+        OPENAI_API_KEY: 'test',
+        NO_COLOR: '1',
+        CI: 'true',
+      });
+      const child = spawn(process.execPath, [bin('vitest', 'vitest.mjs'), 'run'], {
+        cwd: path.join(PROJECTS, 'vitest-fake-timers'),
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 0, output);
+      assert.deepEqual(
+        readRecords(path.join(dir, 'guard_log.jsonl')).map((r) => r.call_site),
+        ['openai.OpenAI.chat'],
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

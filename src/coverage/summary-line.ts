@@ -1,4 +1,6 @@
+import { flushAtExit, stopFlushingAtExit } from '../sinks/exit-flush';
 import type { JsonlFileSink } from '../sinks/jsonl-sink';
+import { clearInterval, setInterval } from '../sinks/node-timers';
 import { keepTallies, takeTallies } from './call-counts';
 
 /** One `{"type":"coverage"}` line: the patched calls per call site over [since, ts]. */
@@ -13,16 +15,12 @@ export interface CoverageLine {
 /**
  * Writes the attested and unattested call counts to the JSONL log every `intervalMs` (off by
  * default), so `mima-guard report` can show coverage without a metrics backend. An interval
- * without calls writes nothing. The last interval is written on stop() and at process exit.
+ * without calls writes nothing. The last interval is written on stop(), at process exit and on
+ * SIGINT/SIGTERM.
  */
 export class CoverageSummary {
   private since = new Date().toISOString();
   private readonly timer: NodeJS.Timeout;
-  private readonly atExit = () => {
-    this.write();
-    // The sink's own exit flush may already have run: write this last line too.
-    this.jsonl.flushSync();
-  };
 
   constructor(
     private readonly jsonl: JsonlFileSink,
@@ -30,14 +28,21 @@ export class CoverageSummary {
   ) {
     keepTallies(true);
     this.timer = setInterval(() => this.write(), intervalMs).unref();
-    process.once('exit', this.atExit);
+    // With the sinks' exit flush: on the real process, also under a test runner's sandbox.
+    flushAtExit(this);
   }
 
   stop(): void {
     clearInterval(this.timer);
-    process.removeListener('exit', this.atExit);
+    stopFlushingAtExit(this);
     this.write();
     keepTallies(false);
+  }
+
+  /** At exit or on a signal: the interval so far, written now (the sink's own flush may have run). */
+  flushSync(): void {
+    this.write();
+    this.jsonl.flushSync();
   }
 
   private write(): void {

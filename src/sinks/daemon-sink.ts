@@ -3,7 +3,8 @@ import * as net from 'node:net';
 import { encodeRecordsJson, MAX_LINE_BYTES, type DaemonReply } from '../daemon/protocol';
 import { LineReader } from '../daemon/line-reader';
 import type { DetectionRecord } from '../types';
-import { flushAtExit, stopFlushingAtExit } from './exit-flush';
+import { exitFlushIsTrusted, flushAtExit, stopFlushingAtExit } from './exit-flush';
+import { clearImmediate, clearTimeout, setImmediate, setTimeout } from './node-timers';
 import type { RecordSink } from './sink';
 import { guardLog } from '../safe-log';
 import { warnGuardProblem } from '../warnings';
@@ -37,7 +38,8 @@ type Fault = 'unreachable' | 'rejected' | 'untrusted';
  * ack) and declines otherwise, so the chain offers it to the fallback (the JSONL sink). Connecting
  * runs in the background, with backoff, on unref'd timers and an unref'd socket. When the
  * connection drops, an ack times out or the daemon rejects a batch, the unacknowledged records go
- * to the fallback: at worst a duplicate (ids tell them apart), never a loss.
+ * to the fallback: at worst a duplicate (ids tell them apart), never a loss. Its timers are
+ * Node's own (node-timers.ts), so a test's fake clock neither sees nor holds them.
  */
 export class DaemonSink implements RecordSink {
   readonly name = 'daemon';
@@ -65,7 +67,9 @@ export class DaemonSink implements RecordSink {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
     this.maxOutstanding = options.maxOutstanding ?? 10_000;
     flushAtExit(this);
-    this.connect();
+    // Where no exit flush can be trusted (a worker thread), a record held until its ack could be
+    // lost with the thread: the JSONL sink writes those at once, so this client stays unconnected.
+    if (exitFlushIsTrusted) this.connect();
   }
 
   /** True while a connection to the daemon is open: write() takes records only then. */

@@ -1,6 +1,7 @@
 import type { DetectionRecord } from '../types';
-import { flushAtExit, stopFlushingAtExit } from './exit-flush';
+import { exitFlushIsTrusted, flushAtExit, stopFlushingAtExit } from './exit-flush';
 import type * as LogFileCode from './log-file';
+import { clearImmediate, clearTimeout, setImmediate, setTimeout } from './node-timers';
 import type { RecordSink } from './sink';
 import { guardLog } from '../safe-log';
 import { warnGuardProblem, warnGuardProblemNow } from '../warnings';
@@ -65,7 +66,8 @@ function fileCode(): typeof LogFileCode {
  * concurrent writers (processes, worker threads) never interleave inside a line. A failed
  * batch stays queued (bounded by maxQueued) and is retried on an unref'd timer with backoff; each
  * kind of fault is logged once through diag. Process exit and SIGINT/SIGTERM write what is left
- * synchronously (exit-flush.ts). Rotation and the private-file rules are in log-file.ts.
+ * synchronously (exit-flush.ts); where that cannot be counted on (a worker thread), each line is
+ * written synchronously as it is queued. Rotation and the private-file rules are in log-file.ts.
  */
 export class JsonlFileSink implements RecordSink {
   readonly name = 'jsonl';
@@ -134,7 +136,11 @@ export class JsonlFileSink implements RecordSink {
     this.queue.push(line);
     this.queuedCount++;
     // While the file is failing, the retry timer writes; a write per call would only fail again.
-    if (!this.retryTimer) this.schedule();
+    if (this.retryTimer) return true;
+    // Where no exit flush can be trusted (a worker thread, which terminate() stops without running
+    // any of its code), the line is written before the call that made it goes on.
+    if (exitFlushIsTrusted) this.schedule();
+    else this.flushSync();
     return true;
   }
 

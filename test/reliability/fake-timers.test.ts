@@ -1,0 +1,56 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from '../helpers/guard';
+import { startMockOpenAI, type MockOpenAI } from '../helpers/runner-project';
+import { tempDir } from './helpers';
+
+const APP = path.join(ROOT, 'build', 'test', 'fixtures', 'reliability', 'fake-timers-app.js');
+
+/** Runs the app (asynchronously: the mock server answers from this process). */
+function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [APP], {
+      env: { ...process.env, MIMA_GUARD_MODE: 'report', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(deadline);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("reliability: a test's fake clock neither sees nor holds the guard's timers (child process)", () => {
+  let mock: MockOpenAI;
+  let dir: string;
+
+  before(async () => {
+    mock = await startMockOpenAI();
+    dir = tempDir('mima-fake-timers-');
+  });
+
+  after(async () => {
+    await mock.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('@sinonjs/fake-timers installed with no daemon: no guard timer on the fake clock after 120 s, both records written on the real one', async function () {
+    this.timeout(30_000);
+    const result = await run({
+      MOCK_URL: mock.url,
+      MIMA_GUARD_LOG_FILE: path.join(dir, 'guard_log.jsonl'),
+      MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^on disk 2$/m, result.stdout);
+    assert.match(result.stdout, /^fake timers 0$/m, result.stdout);
+  });
+});
