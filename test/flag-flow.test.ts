@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { AsyncResource } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import nock from 'nock';
-import { attest } from '../src';
+import { attest, MimaAttestationError } from '../src';
 import { clearRecords, readRecords, useGuard } from './helpers/guard';
 import { BASE_URL, chatCompletion, loadOpenAI, makeClient, type OpenAIModule } from './helpers/openai';
 
@@ -35,8 +35,9 @@ function handWrittenLimiter(): Enqueue {
 /**
  * Where the attested flag flows: it follows async context, so a job gets the flag of whatever
  * started it. In the queues below that is the job that finished before it, not the code that
- * enqueued it: these tests pin that, and the remedy the README gives (bind each job to its
- * enqueuer with AsyncResource.bind, or attest the job itself).
+ * enqueued it. The guard hooks p-limit and p-queue (src/queues) so that their jobs run with their
+ * enqueuer's flag; for other queues these tests pin the limitation and the remedies the README
+ * gives (bind each job to its enqueuer with AsyncResource.bind, or attest the job itself).
  */
 describe('where the attested flag flows', () => {
   let client: ReturnType<typeof makeClient>;
@@ -63,8 +64,8 @@ describe('where the attested flag flows', () => {
   const chat = () =>
     client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
 
-  const queues: [name: string, make: () => Enqueue][] = [
-    ['a hand-written limiter', handWrittenLimiter],
+  /** Queues the guard hooks (src/queues): a job runs with the flag of the code that enqueued it. */
+  const hookedQueues: [name: string, make: () => Enqueue][] = [
     [
       'p-limit 3',
       () => {
@@ -81,6 +82,15 @@ describe('where the attested flag flows', () => {
       },
     ],
     [
+      'p-queue 6 (addAll)',
+      () => {
+        const { default: PQueue } = require('p-queue') as typeof import('p-queue');
+        const queue = new PQueue({ concurrency: 1 });
+        return (job) => queue.addAll([job]).then(([result]) => result);
+      },
+    ],
+    [
+      // It queues its calls in p-queue.
       "LangChain's AsyncCaller",
       () => {
         const { AsyncCaller } = require('@langchain/core/utils/async_caller') as {
@@ -94,16 +104,63 @@ describe('where the attested flag flows', () => {
     ],
   ];
 
-  for (const [name, make] of queues) {
+  /** Queues the guard does not know: the job gets the flag of the job before it. */
+  const otherQueues: [name: string, make: () => Enqueue][] = [['a hand-written limiter', handWrittenLimiter]];
+
+  for (const [name, make] of hookedQueues) {
     describe(name, () => {
-      it('an unattested job queued behind an attested one gets its flag (the limitation the README names)', async () => {
+      it('an unattested job queued behind an attested one is reported', async () => {
         const enqueue = make();
         const attested = attest(() => enqueue(chat))();
         const unattested = enqueue(chat);
         await Promise.all([attested, unattested]);
-        assert.deepEqual(await readRecords(), [], 'the second job ran in the context of the first');
+        const records = await readRecords();
+        assert.equal(records.length, 1, 'the unattested job, not the attested one');
+        assert.equal(records[0].attested, false);
       });
 
+      it('in block mode, the unattested job queued behind an attested one is blocked', async () => {
+        useGuard({ mode: 'block', networkBackstop: false });
+        const enqueue = make();
+        const attested = attest(() => enqueue(chat))();
+        const unattested = enqueue(chat);
+        await attested;
+        await assert.rejects(unattested, MimaAttestationError);
+        assert.equal((await readRecords()).filter((r) => r.blocked).length, 1);
+      });
+
+      it('an attested job queued behind an unattested one is not reported', async () => {
+        const enqueue = make();
+        const unattested = enqueue(chat);
+        const attested = attest(() => enqueue(chat))();
+        const unattestedAgain = enqueue(chat);
+        await Promise.all([unattested, attested, unattestedAgain]);
+        assert.equal((await readRecords()).length, 2, 'the two unattested jobs only');
+      });
+
+      it("only the flag is carried: the job's other context is the one the queue runs it in", async () => {
+        const enqueue = make();
+        const appStore = new AsyncLocalStorage<string>();
+        const seen: (string | undefined)[] = [];
+        const job = () => {
+          seen.push(appStore.getStore());
+          return chat();
+        };
+        const first = appStore.run(
+          'first enqueuer',
+          attest(() => enqueue(job)),
+        );
+        const second = appStore.run('second enqueuer', () => enqueue(job));
+        await Promise.all([first, second]);
+        // This queue starts the second job from the first one's continuation, with or without the guard.
+        assert.deepEqual(seen, ['first enqueuer', 'first enqueuer']);
+        assert.equal((await readRecords()).length, 1);
+      });
+    });
+  }
+
+  for (const [name, make] of [...hookedQueues, ...otherQueues]) {
+    describe(`${name}: the remedies`, () => {
       it('with each job bound to its enqueuer (AsyncResource.bind), only the unattested job is reported', async () => {
         const enqueue = make();
         const bound: Enqueue = (job) => enqueue(AsyncResource.bind(job));
@@ -121,6 +178,16 @@ describe('where the attested flag flows', () => {
         await Promise.all([first, attestedJob]);
         assert.equal((await readRecords()).length, 1, 'only the unattested first job');
       });
+    });
+  }
+
+  for (const [name, make] of otherQueues) {
+    it(`${name}: an unattested job queued behind an attested one gets its flag (the limitation the README names)`, async () => {
+      const enqueue = make();
+      const attested = attest(() => enqueue(chat))();
+      const unattested = enqueue(chat);
+      await Promise.all([attested, unattested]);
+      assert.deepEqual(await readRecords(), [], 'the second job ran in the context of the first');
     });
   }
 
