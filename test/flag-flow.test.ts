@@ -1,7 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import nock from 'nock';
 import { attest, MimaAttestationError } from '../src';
+import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { clearRecords, readRecords, useGuard } from './helpers/guard';
 import { BASE_URL, chatCompletion, loadOpenAI, makeClient, type OpenAIModule } from './helpers/openai';
 
@@ -190,6 +195,26 @@ describe('where the attested flag flows', () => {
       assert.deepEqual(await readRecords(), [], 'the second job ran in the context of the first');
     });
   }
+
+  it("an ES module app with an OTel context manager (--import register): jobs keep their enqueuer's flag, not its span", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-queues-'));
+    try {
+      const app = path.join(FIXTURES, 'queues', 'app.mjs');
+      const guarded = JSON.parse(
+        runRegisteredApp(app, [], { mode: 'block', logFile: path.join(dir, 'guard_log.jsonl'), quiet: true }),
+      ) as Record<string, Record<string, { outcomes: string[]; spans: string[] }>>;
+      // The same app without the guard: the spans its queues run the jobs under.
+      const plain = JSON.parse(execFileSync(process.execPath, [app], { encoding: 'utf8' })) as typeof guarded;
+      for (const queue of ['p-limit', 'p-queue']) {
+        assert.deepEqual(guarded[queue].attestedFirst.outcomes, ['ok', 'MimaAttestationError'], queue);
+        assert.deepEqual(guarded[queue].unattestedFirst.outcomes, ['MimaAttestationError', 'ok'], queue);
+        assert.deepEqual(guarded[queue].attestedFirst.spans, plain[queue].attestedFirst.spans, queue);
+        assert.deepEqual(guarded[queue].unattestedFirst.spans, plain[queue].unattestedFirst.spans, queue);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('a batcher (DataLoader style) runs its batch with the flag of the load that scheduled it', async () => {
     const batcher = (batch: (keys: string[]) => Promise<unknown>) => {

@@ -56,14 +56,19 @@ function hookEnqueuePoint(point: EnqueuePoint, exports: unknown): unknown {
     owner![point.returnedBy] = factoryCarryingFlag(factory as AnyFunction);
     return exports;
   }
-  const exported = (exports as Record<string, unknown> | null)?.[point.methodsOf];
-  const prototype = (exported as { prototype?: Record<string, unknown> } | undefined)?.prototype;
-  if (typeof exported !== 'function' || prototype == null) return undefined;
-  if (!point.methods.every((method) => typeof prototype[method] === 'function')) return undefined;
+  // An ES module's namespace of a CommonJS module has its module.exports as default (p-queue 6).
+  const prototype = [exports, (exports as { default?: unknown } | null)?.default]
+    .map((owner) => prototypeOf((owner as Record<string, unknown> | null)?.[point.methodsOf]))
+    .find((candidate) => point.methods.every((method) => typeof candidate?.[method] === 'function'));
+  if (prototype === undefined) return undefined;
   for (const method of point.methods) {
     prototype[method] = enqueueCarryingFlag(prototype[method] as AnyFunction);
   }
   return exports;
+}
+
+function prototypeOf(exported: unknown): Record<string, unknown> | undefined {
+  return typeof exported === 'function' ? (exported.prototype as Record<string, unknown>) : undefined;
 }
 
 function describe(point: EnqueuePoint): string {
