@@ -6,6 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import nock from 'nock';
 import { attest, MimaAttestationError } from '../src';
+import { queueModuleDefinitions } from '../src/queues/hooks';
+import { guardProblems } from '../src/warnings';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { clearRecords, readRecords, useGuard } from './helpers/guard';
 import { BASE_URL, chatCompletion, loadOpenAI, makeClient, type OpenAIModule } from './helpers/openai';
@@ -214,6 +216,34 @@ describe('where the attested flag flows', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("p-limit's limiter keeps its own properties through the hook", async () => {
+    const pLimit = require('p-limit') as (n: number) => ((job: Job) => Promise<unknown>) & {
+      activeCount: number;
+      pendingCount: number;
+      clearQueue(): void;
+    };
+    const limit = pLimit(1);
+    const first = limit(() => new Promise((resolve) => setTimeout(resolve, 10)));
+    void limit(() => Promise.resolve());
+    await Promise.resolve();
+    assert.deepEqual([limit.activeCount, limit.pendingCount], [1, 1]);
+    limit.clearQueue();
+    assert.equal(limit.pendingCount, 0);
+    await first;
+  });
+
+  it('a queue whose enqueue point moved is left as it is, and said to be unhooked', () => {
+    const hooks = queueModuleDefinitions();
+    const pQueue = hooks.find((definition) => definition.name === 'p-queue')!;
+    const moved = { default: class {} };
+    assert.equal(pQueue.patch!(moved, '99.0.0'), moved);
+    const problem = guardProblems().find((p) => p.code === 'MIMA_GUARD_QUEUE_UNHOOKED');
+    assert.match(
+      problem?.message ?? '',
+      /^p-queue 99\.0\.0 does not have add on its default export's prototype/,
+    );
   });
 
   it('a batcher (DataLoader style) runs its batch with the flag of the load that scheduled it', async () => {
