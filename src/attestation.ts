@@ -92,6 +92,44 @@ export function isCovered(): boolean {
   return context.active().getValue(COVERED_KEY) === true;
 }
 
+/** The guard's flag here (attested, covered by a reported call, or neither), to carry it elsewhere. */
+export type CarriedFlag = Flag;
+
+/** The flag of the current async context, as isAttested() and isCovered() read it. */
+export function currentFlag(): CarriedFlag {
+  const own = shared.store?.getStore();
+  if (own !== undefined) return own;
+  const active = context.active();
+  if (active.getValue(ATTESTED_KEY) === true) return true;
+  return active.getValue(COVERED_KEY) === true ? 'covered' : false;
+}
+
+/**
+ * Runs fn with the flag given instead of the current one (src/queues: a job runs with its
+ * enqueuer's flag). Only the guard's two keys change: every other context value, the active
+ * span included, stays the one fn would have run with.
+ */
+export function runWithFlag<R>(
+  flag: CarriedFlag,
+  fn: (...a: unknown[]) => R,
+  thisArg: unknown,
+  args: unknown[],
+): R {
+  if (currentFlag() === flag) return fn.apply(thisArg, args);
+  const active = context.active();
+  const attested = flag === true ? active.setValue(ATTESTED_KEY, true) : active.deleteValue(ATTESTED_KEY);
+  const flagged =
+    flag === 'covered' ? attested.setValue(COVERED_KEY, true) : attested.deleteValue(COVERED_KEY);
+  return context.with(flagged, () => {
+    // As in runFlagged: the own store holds the flag where no context manager carries it,
+    // and once it exists its value is read first.
+    if (shared.store !== undefined || context.active() !== flagged) {
+      return ownStore().run(flag, () => fn.apply(thisArg, args));
+    }
+    return fn.apply(thisArg, args);
+  });
+}
+
 /**
  * Sets the flag for the current async context and the work it starts from here on,
  * like the Python guard's ContextVar: other concurrent tasks are not affected. Note that

@@ -12,6 +12,7 @@ import { useCoverageSummary } from './coverage/summary-line';
 import { activeGuard, GuardRuntime, setActiveGuard } from './guard';
 import { syncNetworkBackstop } from './network/backstop';
 import { allPatches, applyPatch, patchMethod, removePatch } from './patch';
+import { queueModuleDefinitions } from './queues/hooks';
 import { guardLog } from './safe-log';
 import { isValidVersion, satisfiesRange } from './version-range';
 import { noteManualSdkDirectory, noteSdkDirectory } from './sdk-directory';
@@ -80,7 +81,10 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
   }
 
   protected init() {
-    return SDK_DEFINITIONS.map((definition) => this.moduleDefinition(definition));
+    return [
+      ...SDK_DEFINITIONS.map((definition) => this.moduleDefinition(definition)),
+      ...queueModuleDefinitions(),
+    ];
   }
 
   override enable(): void {

@@ -15,6 +15,7 @@ import { isMainThread } from 'node:worker_threads';
 import { enableGuard } from './enable';
 import { activeGuard } from './guard';
 import { patchPreloadedSdks } from './late-load';
+import { queueModuleNames } from './queues/hooks';
 import { SDK_DEFINITIONS } from './sdks';
 import { PACKAGE_NAME } from './version';
 
@@ -22,14 +23,17 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-/** The SDK entry points (bare specifiers) and the files holding their patch points. */
+/** The SDK entry points (bare specifiers), the files holding their patch points, and the queues' entries. */
 export function loaderIncludeList(): Array<string | RegExp> {
-  return SDK_DEFINITIONS.flatMap((definition) => [
-    definition.module,
-    ...definition.patchPoints.flatMap((point) =>
-      point.files.map((file) => new RegExp(`/node_modules/${escape(definition.module)}/${escape(file)}$`)),
-    ),
-  ]);
+  return [
+    ...SDK_DEFINITIONS.flatMap((definition) => [
+      definition.module,
+      ...definition.patchPoints.flatMap((point) =>
+        point.files.map((file) => new RegExp(`/node_modules/${escape(definition.module)}/${escape(file)}$`)),
+      ),
+    ]),
+    ...queueModuleNames(),
+  ];
 }
 
 /** Set once the loader is registered: a second register (another copy, a runner's setup file) adds none. */
