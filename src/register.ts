@@ -132,5 +132,9 @@ if (!inModuleHooksThread()) {
   // With the guard already enabled (by the app, or another register), its hooks saw the SDK loads.
   const hooksWereOn = activeGuard() !== undefined;
   const instrumentation = enableGuard();
-  if (!hooksWereOn) patchPreloadedSdks(instrumentation.getModuleDefinitions());
+  if (!hooksWereOn) {
+    // The SDKs only: a queue library loaded early is not an SDK whose calls went unchecked.
+    const sdks = new Set(SDK_DEFINITIONS.map((definition) => definition.module));
+    patchPreloadedSdks(instrumentation.getModuleDefinitions().filter((m) => sdks.has(m.name)));
+  }
 }
