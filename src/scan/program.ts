@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as TS from 'typescript';
 import { UsageError } from '../cli/args';
+import { commonJsRequireHost } from './commonjs-require';
 import type { TypeScript } from './typescript';
 
 /** The files the scan reads: what the guard's users write code in. */
@@ -113,12 +114,18 @@ function isSource(file: string): boolean {
   return SOURCE_EXTENSIONS.includes(path.extname(file));
 }
 
-export function buildProgram(ts: TypeScript, paths: readonly string[]): ScanProgram {
+/** `isSdkFile`: whether a declaration file belongs to an SDK package (its require() is retyped). */
+export function buildProgram(
+  ts: TypeScript,
+  paths: readonly string[],
+  isSdkFile: (fileName: string) => boolean,
+): ScanProgram {
   const root = projectRoot(path.resolve(paths[0]));
   const { options, tsconfig } = compilerOptions(ts, root);
   const skipDirs = [options.outDir, options.declarationDir].filter((dir): dir is string => Boolean(dir));
   const files = findSourceFiles(paths, skipDirs);
-  const program = ts.createProgram({ rootNames: files, options });
+  const host = commonJsRequireHost(ts, options, isSdkFile);
+  const program = ts.createProgram({ rootNames: files, options, host });
   return {
     program,
     checker: program.getTypeChecker(),
