@@ -216,6 +216,13 @@ describe('mima-guard scan', function () {
         'src/app.js:8:45 openai.OpenAI.chat attested',
       ]);
     });
+
+    it("reads a JavaScript project's jsconfig.json (its paths) when there is no tsconfig.json", () => {
+      const dir = path.join(FIXTURES, 'commonjs', 'jsconfig');
+      const report = scan({ paths: [dir], displayRoot: dir });
+      assert.equal(report.tsconfig, 'jsconfig.json');
+      assert.deepEqual(sites('jsconfig'), ['src/app.js:4:1 anthropic.Anthropic.messages unattested']);
+    });
   });
 
   describe('command line', () => {
