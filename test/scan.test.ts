@@ -203,9 +203,10 @@ describe('mima-guard scan', function () {
       ]);
     });
 
-    it('finds them in a "type": "module" package (.cjs, and .js)', () => {
+    it('finds them in a "type": "module" package (.cjs, and .js with or without createRequire)', () => {
       assert.deepEqual(sites('esm-package'), [
         'anthropic-default.js:6:3 anthropic.Anthropic.messages unattested',
+        'create-require.js:8:3 openai.OpenAI.completions unattested',
         'openai-default.cjs:5:1 openai.OpenAI.chat unattested',
       ]);
     });

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import type * as TS from 'typescript';
 import type { TypeScript } from './typescript';
 
@@ -36,12 +35,13 @@ export function commonJsRequireHost(
   const virtual = new Map<string, TS.ResolvedModuleFull>();
   /** Real declaration file → its virtual file name. */
   const byReal = new Map<string, string>();
-  const virtualDir = path.join(path.parse(host.getCurrentDirectory()).root, '__mima_scan__');
+  // The compiler names files with forward slashes on every platform: so do the virtual ones.
+  const virtualDir = `${host.getCurrentDirectory().replace(/\\/g, '/').split('/')[0]}/__mima_scan__`;
 
   const virtualFor = (real: TS.ResolvedModuleFull): string => {
     let name = byReal.get(real.resolvedFileName);
     if (!name) {
-      name = path.join(virtualDir, `require-${byReal.size}.d.ts`);
+      name = `${virtualDir}/require-${byReal.size}.d.ts`;
       byReal.set(real.resolvedFileName, name);
       virtual.set(name, real);
     }
