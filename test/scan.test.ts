@@ -179,6 +179,53 @@ describe('mima-guard scan', function () {
     assert.match(reason('service.ts', 'new OpenAI().completions'), /^inside mima\.wrap\(\) at /);
   });
 
+  describe('CommonJS require() of an SDK (the default export is module.exports at run time)', () => {
+    // Before, the checker typed require('openai') as the module namespace, `new` on it as an
+    // error and the client as any: the default forms below were found 0 times, silently.
+    const sites = (fixture: string) => {
+      const dir = path.join(FIXTURES, 'commonjs', fixture);
+      const report = scan({ paths: [dir], displayRoot: dir });
+      return report.sites.map((s) => `${s.file}:${s.line}:${s.column} ${s.call_site} ${s.verdict}`);
+    };
+
+    it('finds the default, named and namespace forms, in .js, .cjs and .ts (import = require), without a tsconfig', () => {
+      assert.deepEqual(sites('plain'), [
+        'ai-named.js:4:10 ai.generateText unattested',
+        'anthropic-default.js:5:1 anthropic.Anthropic.messages unattested',
+        'import-equals.ts:5:3 openai.OpenAI.embeddings unattested',
+        'openai-default.cjs:4:3 openai.OpenAI.chat unattested',
+        'openai-default.js:6:1 openai.OpenAI.chat unattested',
+        'openai-named.js:5:1 openai.OpenAI.embeddings unattested',
+        'openai-namespace.js:5:1 openai.OpenAI.responses unattested',
+        // A client required from another module, and one kept in a field set by the constructor.
+        'service.js:10:12 anthropic.Anthropic.messages unattested',
+        'service.js:18:12 openai.OpenAI.moderations unattested',
+      ]);
+    });
+
+    it('finds them in a "type": "module" package (.cjs, and .js with or without createRequire)', () => {
+      assert.deepEqual(sites('esm-package'), [
+        'anthropic-default.js:6:3 anthropic.Anthropic.messages unattested',
+        'create-require.js:8:3 openai.OpenAI.completions unattested',
+        'openai-default.cjs:5:1 openai.OpenAI.chat unattested',
+      ]);
+    });
+
+    it('finds them under a tsconfig.json, and tells the attested call from the unattested one', () => {
+      assert.deepEqual(sites('tsconfig'), [
+        'src/app.js:6:1 openai.OpenAI.chat unattested',
+        'src/app.js:8:45 openai.OpenAI.chat attested',
+      ]);
+    });
+
+    it("reads a JavaScript project's jsconfig.json (its paths) when there is no tsconfig.json", () => {
+      const dir = path.join(FIXTURES, 'commonjs', 'jsconfig');
+      const report = scan({ paths: [dir], displayRoot: dir });
+      assert.equal(report.tsconfig, 'jsconfig.json');
+      assert.deepEqual(sites('jsconfig'), ['src/app.js:4:1 anthropic.Anthropic.messages unattested']);
+    });
+  });
+
   describe('command line', () => {
     it('prints file:line:col, call site, verdict and reason, sorted, then the counts', () => {
       const { status, stdout } = cli(['scan', 'test/fixtures/scan/verdicts']);

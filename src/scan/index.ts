@@ -28,9 +28,11 @@ export function scan(options: ScanOptions): ScanReport {
   checkPaths(options.paths);
   const ts = options.typescript ?? loadTypeScript(projectRoot(path.resolve(options.paths[0])));
   const displayRoot = options.displayRoot ?? process.cwd();
-  const { program, checker, files, tsconfig } = buildProgram(ts, options.paths);
-  const sources = program.getSourceFiles().filter((file) => files.has(path.normalize(file.fileName)));
   const packages = new PackageLookup();
+  const sdkModules = new Set(SDK_DEFINITIONS.map((sdk) => sdk.module));
+  const isSdkFile = (file: string) => sdkModules.has(packages.of(file)?.name ?? '');
+  const { program, checker, files, tsconfig } = buildProgram(ts, options.paths, isSdkFile);
+  const sources = program.getSourceFiles().filter((file) => files.has(path.normalize(file.fileName)));
   const table = new ApiTable(ts, packages, SDK_DEFINITIONS, program);
   const attestations = new Attestations(ts, checker, packages);
   const classifier = new Classifier(ts, attestations, new References(ts, checker, sources), displayRoot);

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as TS from 'typescript';
 import { UsageError } from '../cli/args';
+import { commonJsRequireHost } from './commonjs-require';
 import type { TypeScript } from './typescript';
 
 /** The files the scan reads: what the guard's users write code in. */
@@ -12,18 +13,18 @@ export interface ScanProgram {
   checker: TS.TypeChecker;
   /** The scanned files (absolute paths), the ones call sites are reported in. */
   files: Set<string>;
-  /** The tsconfig.json used, if any. */
+  /** The tsconfig.json (or jsconfig.json) used, if any. */
   tsconfig?: string;
 }
 
 /**
  * Where the scan starts looking for tsconfig.json and typescript: the first path, walking up
- * to the nearest directory with a tsconfig.json or a package.json (the project's root).
+ * to the nearest directory with a tsconfig.json, jsconfig.json or package.json (the project's root).
  */
 export function projectRoot(first: string): string {
   let dir = fs.statSync(first).isDirectory() ? first : path.dirname(first);
   for (;;) {
-    if (fs.existsSync(path.join(dir, 'tsconfig.json')) || fs.existsSync(path.join(dir, 'package.json'))) {
+    if (['tsconfig.json', 'jsconfig.json', 'package.json'].some((f) => fs.existsSync(path.join(dir, f)))) {
       return dir;
     }
     const parent = path.dirname(dir);
@@ -45,16 +46,19 @@ export function checkPaths(paths: readonly string[]): void {
 }
 
 /**
- * The project's compiler options when it has a tsconfig.json (so `paths`, `baseUrl` and module
- * resolution match its build), else defaults that resolve both `import` and `require()` the way a
- * bundler or Node does. JavaScript is always read (allowJs) but never checked (checkJs off): the
- * scan only asks the checker about a few expressions and never wants diagnostics.
+ * The project's compiler options when it has a tsconfig.json, or a JavaScript project's
+ * jsconfig.json (so `paths`, `baseUrl` and module resolution match its build), else defaults that
+ * resolve both `import` and `require()` the way a bundler or Node does. JavaScript is always read
+ * (allowJs) but never checked (checkJs off): the scan only asks the checker about a few expressions
+ * and never wants diagnostics.
  */
 export function compilerOptions(
   ts: TypeScript,
   root: string,
 ): { options: TS.CompilerOptions; tsconfig?: string } {
-  const tsconfig = path.join(root, 'tsconfig.json');
+  const tsconfig = ['tsconfig.json', 'jsconfig.json']
+    .map((name) => path.join(root, name))
+    .find((file) => fs.existsSync(file));
   let options: TS.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.Preserve,
@@ -67,7 +71,7 @@ export function compilerOptions(
     types: [],
   };
   let found: string | undefined;
-  if (fs.existsSync(tsconfig)) {
+  if (tsconfig) {
     const read = ts.readConfigFile(tsconfig, (file) => ts.sys.readFile(file));
     if (!read.error) {
       options = ts.parseJsonConfigFileContent(read.config, ts.sys, root, undefined, tsconfig).options;
@@ -113,12 +117,18 @@ function isSource(file: string): boolean {
   return SOURCE_EXTENSIONS.includes(path.extname(file));
 }
 
-export function buildProgram(ts: TypeScript, paths: readonly string[]): ScanProgram {
+/** `isSdkFile`: whether a declaration file belongs to an SDK package (its require() is retyped). */
+export function buildProgram(
+  ts: TypeScript,
+  paths: readonly string[],
+  isSdkFile: (fileName: string) => boolean,
+): ScanProgram {
   const root = projectRoot(path.resolve(paths[0]));
   const { options, tsconfig } = compilerOptions(ts, root);
   const skipDirs = [options.outDir, options.declarationDir].filter((dir): dir is string => Boolean(dir));
   const files = findSourceFiles(paths, skipDirs);
-  const program = ts.createProgram({ rootNames: files, options });
+  const host = commonJsRequireHost(ts, options, isSdkFile);
+  const program = ts.createProgram({ rootNames: files, options, host });
   return {
     program,
     checker: program.getTypeChecker(),
