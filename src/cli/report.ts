@@ -76,7 +76,8 @@ export const reportCommand: Command = {
     const since = values.since === undefined ? null : parseSince(values.since);
     const format = outputFormat('report', values);
     if ((values.json || values.format !== undefined) && values.html !== undefined) {
-      throw new UsageError('mima-guard report: choose one of --format (or --json) and --html, not both');
+      const option = values.json ? '--json' : '--format';
+      throw new UsageError(`mima-guard report: choose one of ${option} and --html, not both`);
     }
     if (values.scan && values.html === undefined) {
       throw new UsageError('mima-guard report: --scan goes with --html OUT (the page shows both)');

@@ -21,7 +21,7 @@ interface Formatter {
   summaryLine(report: ScanReport): string;
 }
 
-const USAGE = `Usage: mima-guard scan [path ...] [--format F] [--fail-on-unattested]
+const USAGE = `Usage: mima-guard scan [path ...] [--json] [--fail-on-unattested] [--format F]
                         [--baseline FILE | --baseline-write FILE]
 
 Finds, without running the code, every call that reaches an AI SDK method the guard patches
@@ -76,7 +76,7 @@ export const scanCommand: Command = {
       const end = message.indexOf('. ');
       const first = (end < 0 ? message : message.slice(0, end)).replace(/\.$/, '');
       throw new UsageError(
-        `mima-guard scan: ${first}; accepted: --format, --json, --fail-on-unattested, --baseline, --baseline-write, --help; see "mima-guard scan --help"`,
+        `mima-guard scan: ${first}; accepted: --json, --fail-on-unattested, --help, --format, --baseline, --baseline-write; see "mima-guard scan --help"`,
       );
     }
     const { values, positionals } = parsed;
