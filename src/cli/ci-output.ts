@@ -3,7 +3,7 @@ import { UsageError } from './args';
 import { compareWithBaseline, readBaseline, writeBaseline, type BaselineComparison } from './baseline';
 import { printError } from './command';
 import type { Finding } from './findings';
-import { githubAnnotations } from './github-format';
+import { githubAnnotations, workflowCommand } from './github-format';
 import { sarifLog } from './sarif';
 import { terminalJson, visible } from './terminal-text';
 
@@ -75,8 +75,8 @@ export interface Rendered {
 export function renderCiFormat(input: Rendered): string {
   if (input.format === 'sarif') return terminalJson(sarifLog(input));
   const annotations = githubAnnotations(input.findings, input.comparison);
-  const problems = input.problems.map(
-    (problem) => `::error title=mima-guard ${input.command}::${visible(problem)}`,
+  const problems = input.problems.map((problem) =>
+    workflowCommand('error', [['title', `mima-guard ${input.command}`]], problem),
   );
   const tail = input.comparison ? [baselineLine(input.comparison)] : [];
   return [annotations, ...problems, input.footer, ...tail].filter(Boolean).join('\n');

@@ -19,12 +19,12 @@ export function githubAnnotations(findings: Finding[], comparison: BaselineCompa
       ['col', finding.column],
       ['title', `${rule.short} (${finding.callSite})`],
     ];
-    return command(rule.level, properties, finding.message);
+    return workflowCommand(rule.level, properties, finding.message);
   });
   for (const entry of comparison?.fixed ?? []) {
     const where = entry.file ? ` at ${entry.file}${entry.line ? `:${entry.line}` : ''}` : '';
     lines.push(
-      command(
+      workflowCommand(
         'notice',
         [['title', 'Baseline entry fixed']],
         `${entry.call_site}${where} is in the baseline ${comparison?.file} but no longer found: ` +
@@ -35,7 +35,12 @@ export function githubAnnotations(findings: Finding[], comparison: BaselineCompa
   return lines.join('\n');
 }
 
-function command(name: string, properties: Array<[string, string | number | null]>, message: string): string {
+/** One workflow command; every value shown as visible() text, then escaped (no line can be forged). */
+export function workflowCommand(
+  name: string,
+  properties: Array<[string, string | number | null]>,
+  message: string,
+): string {
   const props = properties
     .filter(([, value]) => value !== null)
     .map(([key, value]) => `${key}=${escapeProperty(visible(String(value)))}`)

@@ -11,6 +11,7 @@ import {
 } from './ci-output';
 import { print, type Command } from './command';
 import { repositoryRoot, scanFindings } from './findings';
+import { terminalJson } from './terminal-text';
 
 /** The contract of src/scan/index.ts and format.ts, loaded only when the command runs. */
 interface Scanner {
@@ -95,7 +96,7 @@ export const scanCommand: Command = {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const formatter = require('../scan/format') as Formatter;
     if (format === 'json') {
-      print(JSON.stringify(comparison ? { ...report, baseline: baselineJson(comparison) } : report, null, 2));
+      print(terminalJson(comparison ? { ...report, baseline: baselineJson(comparison) } : report));
     } else if (format === 'text') {
       print(formatter.formatScan(report) + (comparison ? baselineText(comparison) : ''));
     } else {
