@@ -1,10 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import Ajv from 'ajv';
 import { escapeData, escapeProperty } from '../src/cli/github-format';
+import { chatCompletion } from './helpers/openai';
 import { record, writeLog } from './helpers/report-cli';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -198,6 +202,47 @@ describe('mima-guard scan and report for CI (SARIF, GitHub annotations, baseline
   });
 
   describe('report --format sarif and github', () => {
+    it('points at the lines a real run recorded (the fixture app in report mode, real openai)', async () => {
+      const dir = project();
+      const log = path.join(dir, 'guard_log.jsonl');
+      const server = http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify(chatCompletion()));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = server.address() as AddressInfo;
+        const env = { ...process.env, HOME: dir, OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1` };
+        await promisify(execFile)(process.execPath, ['run.js', log], { cwd: dir, env, timeout: 30_000 });
+      } finally {
+        server.close();
+      }
+      const expected = markers(dir)
+        .filter((m) => m.verdict === 'unattested')
+        .map((m) => ({ line: m.line, callSite: m.callSite }));
+      const sarif = assertValidSarif(cli(dir, ['report', '--file', log, '--format', 'sarif']).stdout);
+      assert.deepEqual(
+        sarif.runs[0].results.map((r) => {
+          const { artifactLocation, region } = r.locations[0].physicalLocation;
+          assert.deepEqual(artifactLocation, { uri: 'src/app.js', uriBaseId: '%SRCROOT%' });
+          return { line: region?.startLine, callSite: /to (\S+) from here/.exec(r.message.text)?.[1] };
+        }),
+        expected,
+      );
+      const github = cli(dir, ['report', '--file', log, '--format', 'github', '--fail-on-unattested']);
+      assert.equal(github.status, 1);
+      assert.deepEqual(
+        github.stdout
+          .split('\n')
+          .filter((line) => line.startsWith('::'))
+          .map((line) => /^::error file=src\/app.js,line=(\d+),title=[^:]*\((\S+)\)::/.exec(line)?.slice(1)),
+        expected.map((m) => [String(m.line), m.callSite]),
+      );
+    });
+
     /** Records as the guard writes them, relative to the app's working directory. */
     function logFor(dir: string, extra: object[] = []): string {
       const log = path.join(dir, 'guard_log.jsonl');
@@ -290,6 +335,25 @@ describe('mima-guard scan and report for CI (SARIF, GitHub annotations, baseline
           ['14', '1'],
         ],
       );
+    });
+    it("cannot forge a workflow command or hang on a log's paths (a FIFO, a device)", () => {
+      const dir = project();
+      const log = path.join(dir, 'guard_log.jsonl');
+      assert.equal(spawnSync('mkfifo', [path.join(dir, 'src', 'pipe.js')]).status, 0);
+      writeLog(log, [
+        record({ call_site: 'x\n::add-mask::secret', code_file: 'src/a,line=1::b%.js', code_line: 3 }),
+        record({ code_file: 'src/pipe.js', code_line: 1 }),
+        record({ code_file: '/dev/zero', code_line: 1 }),
+      ]);
+      const { status, stdout } = cli(dir, ['report', '--file', log, '--format', 'github']);
+      assert.equal(status, 0, 'no hang on the FIFO, no read of /dev/zero');
+      const lines = stdout.trim().split('\n');
+      assert.ok(lines.every((line) => !line.startsWith('::add-mask')));
+      const forged = lines.find((line) => line.includes('add-mask'));
+      assert.ok(forged?.startsWith('::error file=src/a%2Cline=1%3A%3Ab%25.js,line=3,title='), forged);
+      assert.match(forged ?? '', /\(x\\u000a%3A%3Aadd-mask%3A%3Asecret\)::/);
+      assert.ok(lines.some((line) => line.startsWith('::error file=/dev/zero,line=1,')));
+      assert.ok(lines.some((line) => line.startsWith('::error file=src/pipe.js,line=1,')));
     });
   });
 
