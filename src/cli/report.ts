@@ -1,7 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCommandArgs, UsageError } from './args';
+import {
+  applyBaseline,
+  baselineJson,
+  baselineText,
+  CI_OPTIONS,
+  outputFormat,
+  renderCiFormat,
+} from './ci-output';
 import { print, printError, type Command } from './command';
+import { reportFindings, repositoryRoot } from './findings';
 import { UnreadableLogError } from './log-reader';
 import { daemonLogFile, guardLogFile } from './paths';
 import { renderHtmlReport, type ScanFinding } from './report-html';
@@ -10,8 +19,8 @@ import { formatReport } from './report-table';
 import { parseSince } from './since';
 import { terminalJson, visible } from './terminal-text';
 
-const USAGE = `Usage: mima-guard report [--file P]... [--since T] [--json | --html OUT [--scan PATH]...]
-                         [--fail-on-unattested]
+const USAGE = `Usage: mima-guard report [--file P]... [--since T] [--format F | --html OUT [--scan PATH]...]
+                         [--fail-on-unattested] [--baseline FILE | --baseline-write FILE]
 
 Lists the AI SDK calls made outside attest(), grouped by call site and code location.
 Reads each log with its rotated backups (P.N … P.1, then P) and counts a record once
@@ -23,14 +32,19 @@ Options:
                         (MIMA_DAEMON_LOG_FILE or ~/.mima/daemon_log.jsonl)
   --since T             only calls at or after T: a duration back from now (30m, 24h, 7d, 2w)
                         or an ISO date or date-time (2026-11-01, 2026-11-01T09:00:00Z)
-  --json                print one JSON object, for CI
+  --format F            text (default); json: one JSON object; sarif: SARIF 2.1.0 (code scanning);
+                        github: GitHub Actions annotations on the lines the calls came from
+  --json                the same as --format json
   --html OUT            write one self-contained HTML page to OUT (calls per site and per day,
                         coverage) instead of printing the table
   --scan PATH           with --html: also run "mima-guard scan" on PATH (repeatable) and show
                         each call site's static verdict beside what the logs saw there
   --fail-on-unattested  exit 1 when any unattested call or dropped record is found; never
                         passes on nothing: exit 2 when a --file (or, by default, every log)
-                        is missing
+                        is missing. With --baseline: only calls at places not in it
+  --baseline FILE       the places recorded in FILE are known: only others fail the gate, and
+                        entries no longer seen are listed as fixed
+  --baseline-write FILE record today's places (call site and code location) in FILE
   -h, --help            show this help
 
 A --file that does not exist, or no log at all by default, is said on stderr.
@@ -49,6 +63,7 @@ export const reportCommand: Command = {
       file: { type: 'string', multiple: true },
       since: { type: 'string' },
       json: { type: 'boolean' },
+      ...CI_OPTIONS,
       html: { type: 'string' },
       scan: { type: 'string', multiple: true },
       'fail-on-unattested': { type: 'boolean' },
@@ -59,8 +74,10 @@ export const reportCommand: Command = {
       return 0;
     }
     const since = values.since === undefined ? null : parseSince(values.since);
-    if (values.json && values.html !== undefined) {
-      throw new UsageError('mima-guard report: choose one of --json and --html, not both');
+    const format = outputFormat('report', values);
+    if ((values.json || values.format !== undefined) && values.html !== undefined) {
+      const option = values.json ? '--json' : '--format';
+      throw new UsageError(`mima-guard report: choose one of ${option} and --html, not both`);
     }
     if (values.scan && values.html === undefined) {
       throw new UsageError('mima-guard report: --scan goes with --html OUT (the page shows both)');
@@ -86,6 +103,9 @@ export const reportCommand: Command = {
             : ''),
       );
     }
+    const root = repositoryRoot(process.cwd());
+    const findings = reportFindings(summary, process.cwd(), root);
+    const comparison = applyBaseline('report', values, findings);
     if (values.html !== undefined) {
       const out = path.resolve(values.html);
       const scan = values.scan ? scanSites(values.scan) : null;
@@ -94,13 +114,22 @@ export const reportCommand: Command = {
       print(
         `wrote ${visible(out)}: ${summary.unattested} unattested calls in ${summary.groups.length} places`,
       );
+      if (comparison) print(baselineText(comparison));
+    } else if (format === 'json') {
+      print(terminalJson(comparison ? { ...summary, baseline: baselineJson(comparison) } : summary));
+    } else if (format === 'text') {
+      print(formatReport(summary) + (comparison ? baselineText(comparison) : ''));
     } else {
-      print(values.json ? terminalJson(summary) : formatReport(summary));
+      const problems = [problem, droppedProblem(summary)].filter((text): text is string => Boolean(text));
+      const footer = `${summary.unattested} unattested calls in ${summary.groups.length} places`;
+      print(renderCiFormat({ command: 'report', format, findings, root, comparison, problems, footer }));
     }
     if (!gate) return 0;
     if (problem) return 2;
-    // A dropped record was an unattested call too: losing it must not turn CI green.
-    return summary.unattested > 0 || summary.dropped > 0 ? 1 : 0;
+    // A dropped record was an unattested call too: losing it must not turn CI green (nor can a
+    // baseline know it).
+    const failing = comparison ? comparison.fresh.length : summary.unattested;
+    return failing > 0 || summary.dropped > 0 ? 1 : 0;
   },
 };
 
@@ -120,6 +149,11 @@ function missingLogs(named: boolean, files: string[], summary: ReportSummary): s
     return `no log at ${files.map(visible).join(' or ')}: nothing shows that the guard ran here`;
   }
   return undefined;
+}
+
+function droppedProblem(summary: ReportSummary): string | undefined {
+  if (summary.dropped === 0) return undefined;
+  return `${summary.dropped} records were lost before they reached a log (unattested calls not located)`;
 }
 
 /** The static scan's sites; the scanner (and typescript) is loaded only when asked for. */
