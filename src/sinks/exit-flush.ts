@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { guardLog } from '../safe-log';
 import { setImmediate } from './node-timers';
@@ -6,8 +7,9 @@ interface SyncFlushable {
   flushSync(): void;
 }
 
-type Signal = 'SIGINT' | 'SIGTERM';
-const SIGNALS: readonly Signal[] = ['SIGINT', 'SIGTERM'];
+/** The terminating signals a process manager or a terminal sends (nodemon restarts with SIGUSR2). */
+type Signal = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGUSR2';
+const SIGNALS: readonly Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR2'];
 
 /**
  * Node's own process object carries Node's `newListener` listener that starts watching a signal
@@ -113,23 +115,74 @@ function startListening(): void {
   if (listening) return;
   listening = true;
   host.prependListener('exit', flushAll);
+  raiseListenerLimit();
   // Signals reach only the main thread; a worker's records are written when they are made.
   if (!isMainThread) return;
   for (const signal of SIGNALS) host.prependListener(signal, onSignal);
   host.on('newListener', keepFirst);
+  host.kill = killingAsWithoutTheGuard;
 }
 
 function stopListening(): void {
   if (!listening) return;
   listening = false;
   host.removeListener('exit', flushAll);
+  lowerListenerLimit();
   host.removeListener('newListener', keepFirst);
   for (const signal of SIGNALS) host.removeListener(signal, onSignal);
+  if (host.kill === killingAsWithoutTheGuard) host.kill = nodeKill;
 }
 
 /**
+ * The guard's listeners do not count against the app's listener limit: an app with ten `exit`
+ * listeners of its own got a MaxListenersExceededWarning only when the guard was on. The guard adds
+ * at most one listener per event, so one more is allowed while it listens (0 means no limit).
+ */
+function raiseListenerLimit(): void {
+  const limit = host.getMaxListeners();
+  if (limit > 0) host.setMaxListeners(limit + 1);
+}
+
+function lowerListenerLimit(): void {
+  const limit = host.getMaxListeners();
+  if (limit > 1) host.setMaxListeners(limit - 1);
+}
+
+const nodeKill = host.kill;
+
+/**
+ * With a JavaScript listener registered, Node handles a signal on the event loop, so a process
+ * that signals itself from its last callback (cleanup, then re-raise: a common way to end on
+ * Ctrl-C) found the loop empty and exited 0 instead of dying by the signal. When the guard's
+ * listener is the only one for a signal the process sends itself, the guard writes its queues and
+ * steps aside first: the signal meets the default action at once, as it does without the guard.
+ */
+function killingAsWithoutTheGuard(this: unknown, pid: number, signal?: string | number): true {
+  try {
+    const name = signalName(signal);
+    if (name && (pid === host.pid || pid === 0) && host.listeners(name).every(isGuardListener)) {
+      host.removeListener(name, onSignal);
+      flushAll();
+    }
+  } catch {
+    // Never in the way of the app's kill().
+  }
+  return nodeKill.call(host, pid, signal);
+}
+
+function signalName(signal: string | number | undefined): Signal | undefined {
+  if (signal === undefined) return 'SIGTERM';
+  const name = typeof signal === 'number' ? SIGNAL_BY_NUMBER.get(signal) : signal;
+  return SIGNALS.includes(name as Signal) ? (name as Signal) : undefined;
+}
+
+const SIGNAL_BY_NUMBER = new Map<number, string>(
+  Object.entries(osConstants.signals).map(([name, number]) => [number, name]),
+);
+
+/**
  * Writes the sink's queue synchronously at exit (normal, process.exit(), an uncaught exception)
- * and on SIGINT/SIGTERM, without changing whether, when or how the process exits.
+ * and on SIGINT/SIGTERM/SIGHUP/SIGUSR2, without changing whether, when or how the process exits.
  */
 export function flushAtExit(sink: SyncFlushable): void {
   sinks.add(sink);
