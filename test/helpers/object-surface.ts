@@ -130,3 +130,33 @@ export function fillFromIssues(args: unknown[], error: unknown): unknown[] | und
   }
   return [request, ...args.slice(1)];
 }
+
+/** Fern's serialization errors (cohere-ai): `{ path, message: 'Missing required key "text"' }`. */
+const FERN_EXPECTED: Array<[RegExp, unknown]> = [
+  [/Expected (list|array)/, []],
+  [/Expected object/, {}],
+  [/Expected number/, 1],
+  [/Expected boolean/, false],
+  [/Expected string/, 'id_1'],
+];
+
+/** fillFromIssues for Fern: the same fields, read from its error messages. */
+export function fillFromFernErrors(args: unknown[], error: unknown): unknown[] | undefined {
+  const errors = (error as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return undefined;
+  const issues: Issue[] = [];
+  for (const { path, message } of errors as Array<{ path?: string[]; message?: string }>) {
+    const missing = /Missing required key "([^"]+)"/.exec(message ?? '');
+    if (missing) {
+      // A wrong type is reported without its key: a plural name gets a list from the start.
+      const key = missing[1];
+      issues.push({ path: [...(path ?? []), key], values: key.endsWith('s') ? [[]] : undefined });
+      continue;
+    }
+    const expected = FERN_EXPECTED.find(([pattern]) => pattern.test(message ?? ''));
+    const oneOf = /Expected enum\. Received .*?; allowed values: "([^"]+)"/.exec(message ?? '');
+    if (path?.length && oneOf) issues.push({ path, values: [oneOf[1]] });
+    else if (path?.length && expected) issues.push({ path, values: [expected[1]] });
+  }
+  return fillFromIssues(args, { issues });
+}
