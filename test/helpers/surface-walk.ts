@@ -27,6 +27,14 @@ export function fixedShapes(shapes: unknown[][]): ArgumentShape[] {
 
 const REFINE_ROUNDS = 8;
 
+/** A paginator or other lazy async iterable sends when first read: read one item of it. */
+function firstStep(value: unknown): unknown {
+  const iterable = value as { then?: unknown; [Symbol.asyncIterator]?: () => AsyncIterator<unknown> } | null;
+  if (iterable === null || typeof iterable !== 'object' || typeof iterable.then === 'function') return value;
+  const iterate = iterable[Symbol.asyncIterator];
+  return typeof iterate === 'function' ? iterate.call(iterable).next() : value;
+}
+
 /**
  * The two walks of test/stainless-surface.test.ts for any SDK: attested, each method is tried
  * with each argument shape until its request reaches the counting server (nothing is recorded);
@@ -52,7 +60,7 @@ export function describeSurface(spec: SurfaceSpec): void {
         const call = async () => {
           args = shape(client);
           try {
-            return await settle(method.call(client, args), pendingMs);
+            return await settle(firstStep(method.call(client, args)), pendingMs);
           } catch (error) {
             return { state: 'threw', error };
           }
