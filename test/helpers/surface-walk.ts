@@ -16,6 +16,8 @@ export interface SurfaceSpec {
   refine?(args: unknown[], error: unknown): unknown[] | undefined;
   /** The share of the surface that must reach the server attested: the walk must be real. */
   minReaching: number;
+  /** Name the methods that reached (a surface where most methods are helpers that never send). */
+  showReaching?: boolean;
   /** How long a call may stay pending (a poll helper, a stream never read) before the next. */
   pendingMs?: number;
 }
@@ -104,7 +106,8 @@ export function describeSurface(spec: SurfaceSpec): void {
         assert.deepEqual(await readRecords(), [], 'no attested call is recorded');
         console.log(
           `      ${spec.label}: ${loaded.surface.length} methods walked, ${reaching.size} reach the server` +
-            (silent.length ? `; silent: ${silent.join(', ')}` : ''),
+            (spec.showReaching ? `: ${[...reaching.keys()].join(', ')}` : '') +
+            (silent.length && !spec.showReaching ? `; silent: ${silent.join(', ')}` : ''),
         );
         assert.ok(
           reaching.size >= spec.minReaching * loaded.surface.length,
