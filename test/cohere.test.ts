@@ -222,7 +222,10 @@ describe('cohere-ai 8.x (an ES module app under node --import …/register)', ()
     assert.deepEqual(JSON.parse(output), {
       v1: blocked('cohere.CohereClient.chat'),
       v2: blocked('cohere.CohereClientV2.chat'),
-      patchPoints: ['core/fetcher/Fetcher.js#fetcher'],
+      patchPoints: [
+        'core/fetcher/Fetcher.js#fetcher',
+        'core/fetcher/makePassthroughRequest.js#makePassthroughRequest',
+      ],
     });
   });
 });

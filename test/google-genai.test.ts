@@ -260,7 +260,9 @@ const blocked = {
   it('patches `import { GoogleGenAI } from "@google/genai"` in its entry module and blocks before any request', () => {
     const result = runApp('bare');
     assert.deepEqual(result.esm, blocked);
-    assert.deepEqual(result.patchPoints, ['@google/genai#ApiClient.request|requestStream']);
+    assert.deepEqual(result.patchPoints, [
+      '@google/genai#ApiClient.request|requestStream|NextGen._createRequest',
+    ]);
   });
 
   it('patches both copies when one process imports the ES module file and requires the CommonJS one', () => {
@@ -268,8 +270,8 @@ const blocked = {
     assert.deepEqual(result.esm, blocked);
     assert.deepEqual(result.cjs, blocked);
     assert.deepEqual(result.patchPoints, [
-      '@google/genai#ApiClient.request|requestStream',
-      'dist/node/index.mjs#ApiClient.request|requestStream',
+      '@google/genai#ApiClient.request|requestStream|NextGen._createRequest',
+      'dist/node/index.mjs#ApiClient.request|requestStream|NextGen._createRequest',
     ]);
   });
 });

@@ -25,7 +25,16 @@ const OPERATION_BY_RESOURCE: Record<string, string> = {
 export const cohere: SdkDefinition = {
   module: 'cohere-ai',
   supportedVersions: VERSIONS,
-  patchPoints: [{ versions: VERSIONS, files: ['core/fetcher/Fetcher.js'], ...exportedFunctions('fetcher') }],
+  patchPoints: [
+    { versions: VERSIONS, files: ['core/fetcher/Fetcher.js'], ...exportedFunctions('fetcher') },
+    // The clients' `fetch(path, init)` passthrough (any endpoint, with the client's auth) sends
+    // through its own function, not the fetcher; versions without it never load the file.
+    {
+      versions: VERSIONS,
+      files: ['core/fetcher/makePassthroughRequest.js'],
+      ...exportedFunctions('makePassthroughRequest'),
+    },
+  ],
   callSites: [
     'cohere.CohereClient.chat',
     'cohere.CohereClientV2.chat',
@@ -40,7 +49,16 @@ export const cohere: SdkDefinition = {
     clients: ['CohereClientV2', 'CohereClient', 'CustomClient'],
     methodsIn: ['Client.', 'ClientV2.', 'api/resources/'],
   },
-  describe(_self, args) {
+  describe(_self, args, name) {
+    if (name === 'makePassthroughRequest') {
+      // fetch(input, init): the body is the caller's own serialized text and is never read.
+      const endpoint = endpointOf(passthroughUrl(args[0]));
+      return {
+        callSite: `cohere.${endpoint.client}.${endpoint.resource}`,
+        provider: 'cohere',
+        operation: ownEntry(OPERATION_BY_RESOURCE, endpoint.resource) ?? endpoint.resource,
+      };
+    }
     const request = args[0] as { url?: unknown; body?: unknown } | null | undefined;
     const endpoint = endpointOf(request?.url);
     const model = (request?.body as { model?: unknown } | null | undefined)?.model;
@@ -62,13 +80,20 @@ export const cohere: SdkDefinition = {
 function endpointOf(url: unknown): { client: string; resource: string } {
   let segments: string[] = [];
   try {
-    segments = new URL(String(url)).pathname.split('/');
+    // A passthrough path (`/v2/chat`) is relative to the client's base URL.
+    segments = new URL(String(url), 'http://relative.invalid').pathname.split('/');
   } catch {
-    // not an absolute URL: unnamed below
+    // not a URL: unnamed below
   }
   const at = segments.findIndex(isVersionSegment);
   const resource = at >= 0 && segments[at + 1] ? camelCase(segments[at + 1]) : 'unknown';
   return { client: segments[at] === 'v2' ? 'CohereClientV2' : 'CohereClient', resource };
+}
+
+/** fetch()'s input: a path or URL string, a URL, or a Request. */
+function passthroughUrl(input: unknown): unknown {
+  if (typeof input === 'string' || input instanceof URL) return input;
+  return (input as { url?: unknown } | null | undefined)?.url;
 }
 
 function camelCase(segment: string): string {

@@ -1,6 +1,6 @@
 import { GEN_AI_OPERATION_EMBEDDINGS, GEN_AI_OPERATION_GENERATE_CONTENT } from '../semconv';
 import { findMethodOwner, type PatchTarget, type SdkDefinition } from './definition';
-import { withoutLeadingSlashes } from './path-text';
+import { camelCaseAt, firstPathSegment, withoutLeadingSlashes } from './path-text';
 
 const VERSIONS = '>=3.0.0 <4';
 
@@ -18,6 +18,8 @@ const RESOURCE_CLASSES = [
   'Documents',
 ];
 const METHODS = ['request', 'requestStream'];
+/** The Speakeasy client behind interactions, agents, webhooks, triggers, … builds each request here. */
+const NEXT_GEN_METHOD = '_createRequest';
 
 /** Method verbs (`…:verb`) whose public resource is not the path's collection. */
 const RESOURCE_BY_VERB: Record<string, string> = {
@@ -63,13 +65,14 @@ export const googleGenAI: SdkDefinition = {
       versions: VERSIONS,
       files: ['dist/node/index.cjs', 'dist/node/index.mjs'],
       inEntryModule: true,
-      label: 'ApiClient.request|requestStream',
+      label: 'ApiClient.request|requestStream|NextGen._createRequest',
       locate: apiClientMethods,
     },
   ],
   callSites: ['google-genai.GoogleGenAI.models', 'google-genai.GoogleGenAI.<resource>'],
   // The resource classes of GoogleGenAI (and a chat session's, which calls models) send through
-  // ApiClient; `live` and the interactions/agents client do not, and are not patched.
+  // ApiClient; interactions, agents, webhooks, triggers, environments, credentials and voices
+  // through the NextGen client's _createRequest; `live` (WebSocket) is not patched.
   userApi: {
     prefix: 'google-genai',
     clients: ['GoogleGenAI'],
@@ -78,7 +81,8 @@ export const googleGenAI: SdkDefinition = {
   },
   // The chokepoint runs on the client's internal ApiClient, its own `apiClient` property.
   clientKeys: (client) => [(client as { apiClient?: unknown }).apiClient],
-  describe(self, args) {
+  describe(self, args, name) {
+    if (name === NEXT_GEN_METHOD) return describeNextGen(self, args);
     const path = (args[0] as { path?: unknown } | null | undefined)?.path;
     const call = parsePath(typeof path === 'string' ? path : '');
     return {
@@ -88,9 +92,11 @@ export const googleGenAI: SdkDefinition = {
       model: call.model,
     };
   },
-  // Both methods are async: their own errors arrive as a rejected promise, which the public
-  // methods (generateContent, generateContentStream, …) await.
-  fail(_original, _self, _args, error) {
+  // ApiClient's methods are async: their own errors arrive as a rejected promise, which the public
+  // methods (generateContent, generateContentStream, …) await. The NextGen _createRequest returns
+  // a Result (`{ ok, value | error }`), as for its own request-building errors.
+  fail(_original, _self, _args, error, name) {
+    if (name === NEXT_GEN_METHOD) return { ok: false, error };
     return Promise.reject(error);
   },
 };
@@ -104,20 +110,48 @@ function apiClientMethods(exports: unknown): PatchTarget[] {
   const GoogleGenAI = (exports as { GoogleGenAI?: unknown } | null | undefined)?.GoogleGenAI;
   if (typeof GoogleGenAI !== 'function') return [];
   let apiClient: unknown;
+  let probe: unknown;
   try {
-    const probe = new (GoogleGenAI as new (options: object) => { apiClient?: unknown })({
+    probe = new (GoogleGenAI as new (options: object) => { apiClient?: unknown })({
       apiKey: 'mima-guard-probe',
       vertexai: false,
     });
-    apiClient = probe.apiClient;
+    apiClient = (probe as { apiClient?: unknown }).apiClient;
   } catch {
     return [];
   }
   const proto: unknown = apiClient ? Object.getPrototypeOf(apiClient) : undefined;
-  return METHODS.flatMap((method) => {
+  const targets = METHODS.flatMap((method) => {
     const owner = findMethodOwner(proto, method);
     return owner ? [{ owner, method }] : [];
   });
+  // getNextGenClient() only builds the client (an HTTP client object, options): no I/O.
+  let nextGen: unknown;
+  try {
+    nextGen = (probe as { getNextGenClient?: () => unknown }).getNextGenClient?.();
+  } catch {
+    return targets;
+  }
+  const owner = nextGen ? findMethodOwner(Object.getPrototypeOf(nextGen), NEXT_GEN_METHOD) : undefined;
+  return owner ? [...targets, { owner, method: NEXT_GEN_METHOD }] : targets;
+}
+
+/** `/v1beta/interactions/123:cancel` → interactions; the body (JSON text) is not read. */
+function describeNextGen(self: unknown, args: unknown[]) {
+  const path = (args[1] as { path?: unknown } | null | undefined)?.path;
+  let rest = withoutLeadingSlashes(typeof path === 'string' ? path : '');
+  const version = firstPathSegment(rest);
+  // `v1beta`, `v1alpha`, `v1`: the API version.
+  if (/^v\d+[a-z\d]*$/.test(version)) rest = withoutLeadingSlashes(rest.slice(version.length));
+  const segment = firstPathSegment(rest).split(':', 1)[0];
+  const resource = segment ? camelCaseAt(segment, '_') : 'unknown';
+  const baseURL = (self as { _baseURL?: { hostname?: unknown } } | null | undefined)?._baseURL;
+  const host = typeof baseURL?.hostname === 'string' ? baseURL.hostname : '';
+  return {
+    callSite: `google-genai.GoogleGenAI.${resource}`,
+    provider: host.endsWith('aiplatform.googleapis.com') ? 'gcp.vertex_ai' : 'gcp.gemini',
+    operation: resource,
+  };
 }
 
 function isVertexAI(apiClient: unknown): boolean {
