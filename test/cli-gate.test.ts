@@ -64,6 +64,19 @@ describe('mima-guard report --fail-on-unattested, the gate', () => {
     assert.equal(result.stdout, `0 unattested calls (read ${log})\n`);
   });
 
+  it('exits 1 on a log whose only record was cut short (a crash, a full disk), not 0', () => {
+    // The adversarial review: a truncated unattested record was counted "malformed 1" and passed.
+    const home = tempDir();
+    const log = path.join(home, 'guard_log.jsonl');
+    fs.writeFileSync(
+      log,
+      '{"ts":"2026-12-03T06:00:00.000Z","call_site":"openai.OpenAI.chat","attested":false,"mode":"block","blocked":tr',
+    );
+    const result = runReport(['--file', log, '--fail-on-unattested'], home);
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    assert.equal(runReport(['--file', log], home).status, 0, 'without the gate, the report only counts it');
+  });
+
   it('exits 1 on dropped markers, saying how many were lost and why, per reason', () => {
     const home = tempDir();
     const log = path.join(home, 'guard_log.jsonl');

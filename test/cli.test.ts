@@ -272,7 +272,11 @@ describe('mima-guard command line', () => {
       const found = runCli(['report', '--fail-on-unattested'], home);
       assert.equal(found.status, 1);
       assert.match(found.stdout, /^6 unattested calls/);
-      assert.equal(runCli(['report', '--fail-on-unattested', '--since', '2030-01-01'], home).status, 0);
+      // Nothing unattested since 2030, but the fixture's unreadable line may be a record of any
+      // date: the gate does not pass on it (a clean log passes: cli-gate.test.ts).
+      const since = runCli(['report', '--fail-on-unattested', '--since', '2030-01-01'], home);
+      assert.equal(since.status, 1);
+      assert.match(since.stdout, /^0 unattested calls/);
       assert.equal(runCli(['report', '--fail-on-unattested', '--json'], home).status, 1);
       // No log at all is no pass: test/cli-gate.test.ts has the rules.
       const empty = runCli(['report', '--fail-on-unattested'], tempHome());

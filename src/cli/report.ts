@@ -39,9 +39,10 @@ Options:
                         coverage) instead of printing the table
   --scan PATH           with --html: also run "mima-guard scan" on PATH (repeatable) and show
                         each call site's static verdict beside what the logs saw there
-  --fail-on-unattested  exit 1 when any unattested call or dropped record is found; never
-                        passes on nothing: exit 2 when a --file (or, by default, every log)
-                        is missing. With --baseline: only calls at places not in it
+  --fail-on-unattested  exit 1 when any unattested call, dropped record or unreadable line
+                        is found; never passes on nothing: exit 2 when a --file (or, by
+                        default, every log) is missing. With --baseline: only calls at
+                        places not in it
   --baseline FILE       the places recorded in FILE are known: only others fail the gate, and
                         entries no longer seen are listed as fixed
   --baseline-write FILE record today's places (call site and code location) in FILE
@@ -50,9 +51,10 @@ Options:
 A --file that does not exist, or no log at all by default, is said on stderr.
 
 Exit status: 0 done (with --fail-on-unattested: every log read, nothing unattested, nothing
-dropped); 1 unattested calls or dropped records found, with --fail-on-unattested; 2 usage error,
-a log that cannot be read, a --file that does not exist (or no log at all by default) with
---fail-on-unattested, or any other fault of the command.`;
+dropped, no unreadable line); 1 unattested calls, dropped records or unreadable lines found,
+with --fail-on-unattested; 2 usage error, a log that cannot be read, a --file that does not
+exist (or no log at all by default) with --fail-on-unattested, or any other fault of the
+command.`;
 
 export const reportCommand: Command = {
   name: 'report',
@@ -120,7 +122,9 @@ export const reportCommand: Command = {
     } else if (format === 'text') {
       print(formatReport(summary) + (comparison ? baselineText(comparison) : ''));
     } else {
-      const problems = [problem, droppedProblem(summary)].filter((text): text is string => Boolean(text));
+      const problems = [problem, droppedProblem(summary), malformedProblem(summary)].filter(
+        (text): text is string => Boolean(text),
+      );
       const footer = `${summary.unattested} unattested calls in ${summary.groups.length} places`;
       print(renderCiFormat({ command: 'report', format, findings, root, comparison, problems, footer }));
     }
@@ -128,8 +132,9 @@ export const reportCommand: Command = {
     if (problem) return 2;
     // A dropped record was an unattested call too: losing it must not turn CI green (nor can a
     // baseline know it).
+    // So must a line the report could not read: a record cut short by a crash or a full disk.
     const failing = comparison ? comparison.fresh.length : summary.unattested;
-    return failing > 0 || summary.dropped > 0 ? 1 : 0;
+    return failing > 0 || summary.dropped > 0 || summary.malformed > 0 ? 1 : 0;
   },
 };
 
@@ -154,6 +159,11 @@ function missingLogs(named: boolean, files: string[], summary: ReportSummary): s
 function droppedProblem(summary: ReportSummary): string | undefined {
   if (summary.dropped === 0) return undefined;
   return `${summary.dropped} records were lost before they reached a log (unattested calls not located)`;
+}
+
+function malformedProblem(summary: ReportSummary): string | undefined {
+  if (summary.malformed === 0) return undefined;
+  return `${summary.malformed} log lines could not be read (a record cut short by a crash or a full disk is a call not counted)`;
 }
 
 /** The static scan's sites; the scanner (and typescript) is loaded only when asked for. */
