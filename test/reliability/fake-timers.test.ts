@@ -51,6 +51,12 @@ describe("reliability: a test's fake clock neither sees nor holds the guard's ti
     });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^on disk 2$/m, result.stdout);
-    assert.match(result.stdout, /^fake timers 0$/m, result.stdout);
+    // Node 24's fetch re-arms its own connection timers through the global setTimeout, so the fake
+    // clock holds some of them whatever the guard does: the guard adds none to what the same app
+    // leaves on it without the guard.
+    const without = await run({ MOCK_URL: mock.url, GUARD: '0' });
+    const timers = (output: string) => Number(/^fake timers (\d+)$/m.exec(output)?.[1]);
+    assert.ok(Number.isInteger(timers(without.stdout)), without.stdout + without.stderr);
+    assert.equal(timers(result.stdout), timers(without.stdout), result.stdout);
   });
 });

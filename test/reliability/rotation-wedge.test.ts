@@ -32,8 +32,8 @@ describe('reliability: rotation that cannot be wedged (a backup slot or the lock
     return file;
   }
 
-  function sinkFor(file: string): JsonlFileSink {
-    const sink = new JsonlFileSink(file, { maxBytes: MAX_BYTES, backups: 3 });
+  function sinkFor(file: string, backups = 3): JsonlFileSink {
+    const sink = new JsonlFileSink(file, { maxBytes: MAX_BYTES, backups });
     sinks.push(sink);
     return sink;
   }
@@ -46,7 +46,8 @@ describe('reliability: rotation that cannot be wedged (a backup slot or the lock
   /** The record numbers found in the log and its regular-file backups (a directory slot is skipped). */
   function numbersIn(file: string): number[] {
     const found: number[] = [];
-    for (const name of [file, `${file}.1`, `${file}.2`, `${file}.3`]) {
+    const backups = Array.from({ length: 12 }, (_, i) => `${file}.${i + 1}`);
+    for (const name of [file, ...backups]) {
       if (!fs.existsSync(name) || !fs.lstatSync(name).isFile()) continue;
       for (const line of fs.readFileSync(name, 'utf8').split('\n')) {
         if (!line) continue;
@@ -135,7 +136,9 @@ describe('reliability: rotation that cannot be wedged (a backup slot or the lock
     );
     children.push(holder);
     await new Promise((resolve) => holder.stdout!.once('data', resolve));
-    const sink = sinkFor(file);
+    // Two seconds of records pile up past maxBytes behind the stuck lock, and go out in several
+    // rotations once it is broken: enough backups that rotation itself deletes none of them.
+    const sink = sinkFor(file, 12);
     let written = 0;
     const messages = await captureDiag(async () => {
       await until(() => {
