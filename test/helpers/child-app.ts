@@ -18,15 +18,17 @@ export function runChild(
   args: string[],
   env: Record<string, string>,
   sigtermWhenCalled = false,
+  { cwd, killAfterMs = 30_000 }: { cwd?: string; killAfterMs?: number } = {},
 ): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
+      cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (sigtermWhenCalled && stdout.includes('called ')) child.kill('SIGTERM');

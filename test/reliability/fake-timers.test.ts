@@ -1,32 +1,15 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { runChild } from '../helpers/child-app';
 import { ROOT } from '../helpers/guard';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/runner-project';
 import { tempDir } from './helpers';
 
 const APP = path.join(ROOT, 'build', 'test', 'fixtures', 'reliability', 'fake-timers-app.js');
 
-/** Runs the app (asynchronously: the mock server answers from this process). */
-function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [APP], {
-      env: { ...process.env, MIMA_GUARD_MODE: 'report', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(deadline);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs the app in report mode (asynchronously: the mock server answers from this process). */
+const run = (env: Record<string, string>) => runChild([APP], { MIMA_GUARD_MODE: 'report', ...env });
 
 describe("reliability: a test's fake clock neither sees nor holds the guard's timers (child process)", () => {
   let mock: MockOpenAI;

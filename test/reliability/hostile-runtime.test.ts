@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Mode } from '../../src/types';
+import { runChild } from '../helpers/child-app';
 import { ROOT } from '../helpers/guard';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/runner-project';
 import { readLog, tempDir } from './helpers';
@@ -47,33 +47,17 @@ describe('reliability: a hostile runtime (frozen or throwing Error hooks, user g
   async function runApp(hostility: string, mode: Mode, flags: string[] = [], sink = 'jsonl'): Promise<Run> {
     const logFile = path.join(dir, `${hostility}-${mode}-${sink}.jsonl`);
     const before = mock.requests;
-    const { code, stdout, stderr } = await new Promise<{
-      code: number | null;
-      stdout: string;
-      stderr: string;
-    }>((resolve, reject) => {
-      const child = spawn(process.execPath, [...flags, APP, hostility, sink], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          MOCK_URL: mock.url,
-          MIMA_GUARD_MODE: mode,
-          MIMA_GUARD_LOG_FILE: logFile,
-          MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      child.on('error', reject);
-      child.on('exit', (exitCode) => {
-        clearTimeout(killer);
-        resolve({ code: exitCode, stdout: out, stderr: err });
-      });
-    });
+    const { code, stdout, stderr } = await runChild(
+      [...flags, APP, hostility, sink],
+      {
+        MOCK_URL: mock.url,
+        MIMA_GUARD_MODE: mode,
+        MIMA_GUARD_LOG_FILE: logFile,
+        MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
+      },
+      false,
+      { cwd: ROOT },
+    );
     assert.equal(code, 0, `the app exits normally (stderr: ${stderr})`);
     const records = readLog(logFile).records;
     const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';

@@ -1,11 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { ROOT } from '../helpers/guard';
-import { chatCompletion } from '../helpers/openai';
+import { startChatServer } from '../helpers/child-app';
 import { readLog, tempDir } from './helpers';
 
 const APP = path.join(ROOT, 'build', 'test', 'fixtures', 'reliability', 'signal-app.js');
@@ -100,26 +98,17 @@ const CASES: Case[] = [
 ];
 
 describe('reliability: the guard never changes how a process ends on SIGINT/SIGTERM (child processes)', () => {
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof startChatServer>>;
   let mockUrl: string;
   const dirs: string[] = [];
 
   before(async () => {
-    const body = JSON.stringify(chatCompletion());
-    server = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(body);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    mockUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    server = await startChatServer();
+    mockUrl = server.url;
   });
 
   after(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Mode } from '../../src/types';
+import { runChild } from '../helpers/child-app';
 import { ROOT } from '../helpers/guard';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/runner-project';
 import { tempDir } from './helpers';
@@ -30,34 +30,18 @@ describe('reliability: unattested calls near the stack limit (child processes, r
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function runApp(
-    scenario: string,
-    mode: Mode,
-    url = mock.url,
-  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [APP, scenario], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          MOCK_URL: url,
-          MIMA_GUARD_MODE: mode,
-          MIMA_GUARD_LOG_FILE: path.join(dir, `${scenario}-${mode}.jsonl`),
-          MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      const killer = setTimeout(() => child.kill('SIGKILL'), 100_000);
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => {
-        clearTimeout(killer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  function runApp(scenario: string, mode: Mode, url = mock.url) {
+    return runChild(
+      [APP, scenario],
+      {
+        MOCK_URL: url,
+        MIMA_GUARD_MODE: mode,
+        MIMA_GUARD_LOG_FILE: path.join(dir, `${scenario}-${mode}.jsonl`),
+        MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
+      },
+      false,
+      { cwd: ROOT, killAfterMs: 100_000 },
+    );
   }
 
   for (const mode of ['block', 'warn', 'report'] as const) {

@@ -1,59 +1,28 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { ROOT } from '../helpers/guard';
-import { chatCompletion } from '../helpers/openai';
+import { runChild, startChatServer } from '../helpers/child-app';
 import { readLog, tempDir } from './helpers';
 
 const APP = path.join(ROOT, 'build', 'test', 'fixtures', 'reliability', 'worker-app.js');
 
-/** Runs worker-app.js; resolves with its output once the process ends. */
-function run(
-  ending: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [APP, ending], {
-      env: { ...process.env, MIMA_GUARD_MODE: 'report', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(deadline);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs worker-app.js (report mode); resolves with its output once the process ends. */
+const run = (ending: string, env: Record<string, string>) =>
+  runChild([APP, ending], { MIMA_GUARD_MODE: 'report', ...env });
 
 describe('reliability: records made in a worker thread survive its end (child processes, real openai)', () => {
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof startChatServer>>;
   let mockUrl: string;
   const dirs: string[] = [];
 
   before(async () => {
-    const body = JSON.stringify(chatCompletion());
-    server = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(body);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    mockUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    server = await startChatServer();
+    mockUrl = server.url;
   });
 
   after(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
