@@ -12,8 +12,19 @@ import { readLog, tempDir } from './helpers';
 const APP = path.join(ROOT, 'build', 'test', 'fixtures', 'durable', 'sdk-mix-app.js');
 const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
 
-/** The SDKs a CommonJS app loads on every supported Node (mistral is ES module only, @google/genai Node 22+). */
-const SDKS = ['openai', 'anthropic', 'groq', 'cohere', 'bedrock', 'ai', 'litellm'];
+/** Every patched SDK, as a CommonJS app loads it: @google/genai declares Node 22+. */
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+const SDKS = [
+  'openai',
+  'anthropic',
+  'groq',
+  'cohere',
+  'bedrock',
+  'ai',
+  'litellm',
+  'mistral',
+  ...(NODE_MAJOR >= 22 ? ['google-genai'] : []),
+];
 
 interface Run {
   plan: Plan;
