@@ -62,13 +62,18 @@ export function isAttested(): boolean {
  * The stack is read only inside a covered scope.
  */
 export function isAttestedOrCovered(): boolean {
-  // Written out, as attestedOrTransport is: this is every patched call's attested path.
+  // Written out, and the covered case apart: this is every patched call's attested path, kept
+  // small enough for V8 to inline into the wrapper.
   const own = shared.store?.getStore();
-  if (own !== undefined)
-    return own === true || (own === 'covered' && isCoveredTransport(isAttestedOrCovered));
+  if (own !== undefined) return own === true || (own === 'covered' && coveredTransport());
   const active = context.active();
-  if (active.getValue(ATTESTED_KEY) === true) return true;
-  return active.getValue(COVERED_KEY) === true && isCoveredTransport(isAttestedOrCovered);
+  return (
+    active.getValue(ATTESTED_KEY) === true || (active.getValue(COVERED_KEY) === true && coveredTransport())
+  );
+}
+
+function coveredTransport(): boolean {
+  return isCoveredTransport(isAttestedOrCovered);
 }
 
 /** The network backstop's check: attested, or a request of a call the guard already handled. */

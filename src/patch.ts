@@ -44,22 +44,16 @@ function handleOnce(module: string, handle: () => unknown): unknown {
 }
 
 /**
- * The attested path is a read of the context and the original call; a wrapped client's calls and
- * everything else are handled in guard.ts.
+ * The attested path is a read of the context and the original call, kept that small so that V8
+ * inlines it; a wrapped client's calls and everything else are decided in `decide`.
  */
 function guardedMethod(definition: SdkDefinition, original: AnyMethod, name: string): AnyMethod {
   const module = definition.module;
   const wrapper: Wrapper = function (this: unknown, ...args: unknown[]) {
     if (handling === module) return original.apply(this, args);
-    if (isAttestedOrCovered()) {
-      return countingCalls
-        ? handleOnce(module, () => onAttestedCall(definition, original, this, args, name))
-        : original.apply(this, args);
-    }
-    if (isAttestedClient(this) || isAttestedClient(definition.clientKeyOf?.(this))) {
-      return handleOnce(module, () => onAttestedClientCall(definition, original, this, args, name));
-    }
-    return handleOnce(module, () => onUnattestedCall(definition, original, this, args, name));
+    const attested = isAttestedOrCovered();
+    if (attested && !countingCalls) return original.apply(this, args);
+    return decide(definition, original, this, args, name, attested);
   };
   Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
   wrapper[ORIGINAL] = original;
@@ -77,6 +71,22 @@ function inheritedMethod(owner: object, method: string, name: string): AnyMethod
   };
   Object.defineProperty(callBase, 'name', { value: name, configurable: true });
   return callBase;
+}
+
+function decide(
+  definition: SdkDefinition,
+  original: AnyMethod,
+  self: unknown,
+  args: unknown[],
+  name: string,
+  attested: boolean,
+): unknown {
+  const module = definition.module;
+  if (attested) return handleOnce(module, () => onAttestedCall(definition, original, self, args, name));
+  if (isAttestedClient(self) || isAttestedClient(definition.clientKeyOf?.(self))) {
+    return handleOnce(module, () => onAttestedClientCall(definition, original, self, args, name));
+  }
+  return handleOnce(module, () => onUnattestedCall(definition, original, self, args, name));
 }
 
 /** Every method the guard has patched, across SDK copies and guard instances. */
