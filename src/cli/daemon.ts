@@ -72,8 +72,11 @@ export const daemonCommand: Command = {
       return 2;
     }
     const exporting = otlpEndpoint ? `, exporting to ${otlpEndpoint}` : '';
+    // The signal handlers first: a SIGINT sent as soon as the line is read must meet them, not the
+    // default action (a CI run saw the daemon die by SIGINT instead of draining and exiting 0).
+    const stopped = untilStopped(handle);
     print(`mima-guard daemon listening on ${handle.socketPath}, writing ${logFile}${exporting}`);
-    return untilStopped(handle);
+    return stopped;
   },
 };
 
