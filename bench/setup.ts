@@ -6,7 +6,7 @@ import { OpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { enableGuard, getGuardStatus } from '../src';
 import type { MimaGuardConfig, Mode } from '../src';
-import { allPatches, isGuardWrapper } from '../src/patch';
+import { allPatches, isGuardWrapper } from '../src/app/patch';
 import { envString } from './child';
 
 /**

@@ -1,5 +1,5 @@
-import { openai } from '../src/sdks/openai';
-import { patchMethod } from '../src/patch';
+import { openai } from '../src/app/sdks/openai';
+import { patchMethod } from '../src/app/patch';
 
 /**
  * Stands in for an SDK client at the chokepoint: `methodRequest(method, path, opts)` as openai has

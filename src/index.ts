@@ -1,5 +1,5 @@
-export { MimaGuardInstrumentation } from './instrumentation';
-export { enableGuard, disableGuard, getGuardStatus } from './enable';
+export { MimaGuardInstrumentation } from './app/instrumentation';
+export { enableGuard, disableGuard, getGuardStatus } from './app/enable';
 export {
   attest,
   withAttested,
@@ -8,9 +8,9 @@ export {
   MimaGovernance,
   ATTESTED_KEY,
   type AttestDecorator,
-} from './attestation';
-export { MimaAttestationError } from './errors';
-export { WARNING_TYPE } from './guard';
+} from './app/attestation';
+export { MimaAttestationError } from './app/errors';
+export { WARNING_TYPE } from './app/guard';
 export type {
   AttestOptions,
   CallDescription,
@@ -20,4 +20,4 @@ export type {
   Mode,
   PatchStatus,
   SdkStatus,
-} from './types';
+} from './app/types';

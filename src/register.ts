@@ -12,12 +12,12 @@ import * as nodeModule from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import { enableGuard } from './enable';
-import { activeGuard } from './guard';
-import { patchPreloadedSdks } from './late-load';
-import { queueModuleNames } from './queues/hooks';
-import { SDK_DEFINITIONS } from './sdks';
-import { PACKAGE_NAME } from './version';
+import { enableGuard } from './app/enable';
+import { activeGuard } from './app/guard';
+import { patchPreloadedSdks } from './app/late-load';
+import { queueModuleNames } from './app/queues/hooks';
+import { SDK_DEFINITIONS } from './app/sdks';
+import { PACKAGE_NAME } from './app/version';
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

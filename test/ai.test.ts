@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import nock from 'nock';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { attest, disableGuard, getGuardStatus, MimaAttestationError } from '../src';
-import { isGuardWrapper } from '../src/patch';
-import type { DetectionRecord, Mode } from '../src/types';
+import { isGuardWrapper } from '../src/app/patch';
+import type { DetectionRecord, Mode } from '../src/app/types';
 import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import {
   AI_7_RUNS_HERE,

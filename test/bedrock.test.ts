@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attest, disableGuard, MimaAttestationError, MimaGovernance } from '../src';
-import { isGuardWrapper } from '../src/patch';
+import { isGuardWrapper } from '../src/app/patch';
 import {
   clientConfig,
   loadBedrock,

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
-import type { DetectionRecord, Mode } from '../src/types';
+import type { DetectionRecord, Mode } from '../src/app/types';
 import { ROOT } from './helpers/guard';
 import { installGuard, lineOf, startMockOpenAI, type MockOpenAI } from './helpers/runner-project';
 

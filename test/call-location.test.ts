@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { captureCallLocation, locationFromStack } from '../src/call-location';
+import { captureCallLocation, locationFromStack } from '../src/app/call-location';
 import { ROOT } from './helpers/guard';
 
 const app = path.join(ROOT, 'app', 'server.js');
@@ -10,8 +10,8 @@ describe('call location', () => {
   it('skips node_modules, node internals and the guard, source-mapped or compiled', () => {
     const stack = [
       'Error',
-      `    at captureCallLocation (${path.join(ROOT, 'src', 'call-location.ts')}:21:17)`,
-      `    at onUnattestedCall (${path.join(ROOT, 'build', 'src', 'guard.js')}:80:3)`,
+      `    at captureCallLocation (${path.join(ROOT, 'src', 'app', 'call-location.ts')}:21:17)`,
+      `    at onUnattestedCall (${path.join(ROOT, 'build', 'src', 'app', 'guard.js')}:80:3)`,
       '    at OpenAI.methodRequest (/srv/node_modules/openai/client.js:587:10)',
       '    at Module._compile (node:internal/modules/cjs/loader:1521:14)',
       `    at handler (${app}:42:7)`,

@@ -5,15 +5,15 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { resolveConfig } from '../src/config';
-import { encodeRecords } from '../src/daemon/protocol';
-import type { DetectionRecord } from '../src/types';
+import { resolveConfig } from '../src/app/config';
+import { encodeRecords } from '../src/app/daemon-wire/protocol';
+import type { DetectionRecord } from '../src/app/types';
 import { captureDiag } from './helpers/diag';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'cli');
-const DAEMON_SERVER = path.join(ROOT, 'build', 'src', 'daemon', 'server.js');
+const DAEMON_SERVER = path.join(ROOT, 'build', 'src', 'command', 'daemon', 'server.js');
 
 /** A fresh HOME: os.homedir() follows it, so ~/.mima is private to the test. */
 function tempHome(): string {

@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { resolveConfig, configFromArgument } from '../src/config';
+import { resolveConfig, configFromArgument } from '../src/app/config';
 import { enableGuard, MimaGuardInstrumentation } from '../src';
-import { DEFAULT_NETWORK_HOSTS, HOST_ENTRY_FORMAT } from '../src/network/hosts';
+import { DEFAULT_NETWORK_HOSTS, HOST_ENTRY_FORMAT } from '../src/app/network/hosts';
 
 describe('configuration', () => {
   it('takes the constructor config first, then the environment, then defaults', () => {

@@ -14,15 +14,15 @@ import {
   type MetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { attest, disableGuard, MimaGovernance } from '../src';
-import { countingCalls } from '../src/coverage/call-counts';
-import type { CoverageLine } from '../src/coverage/summary-line';
+import { countingCalls } from '../src/app/coverage/call-counts';
+import type { CoverageLine } from '../src/app/coverage/summary-line';
 import { ROOT, useGuard } from './helpers/guard';
 import { countingReply } from './helpers/mock-http';
 import { BASE_URL, chatCompletion, loadOpenAI, makeClient, userMessage } from './helpers/openai';
 import { loadLitellm } from './helpers/litellm';
 
 const HOST = new URL(BASE_URL).origin;
-const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 
 const mockChat = (times: number) =>
   countingReply(HOST, '/v1/chat/completions', () => chatCompletion(), { times });

@@ -2,12 +2,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { readCanonicalBatch } from '../src/daemon/canonical-batch';
-import { LineReader, type LineEvent } from '../src/daemon/line-reader';
-import { encodeRecords, MAX_LINE_BYTES } from '../src/daemon/protocol';
-import { startDaemon, type DaemonHandle } from '../src/daemon/server';
-import { validateMessage } from '../src/daemon/validate';
-import { MODES, type DetectionRecord } from '../src/types';
+import { readCanonicalBatch } from '../src/command/daemon/canonical-batch';
+import { LineReader, type LineEvent } from '../src/app/daemon-wire/line-reader';
+import { encodeRecords, MAX_LINE_BYTES } from '../src/app/daemon-wire/protocol';
+import { startDaemon, type DaemonHandle } from '../src/command/daemon/server';
+import { validateMessage } from '../src/command/daemon/validate';
+import { MODES, type DetectionRecord } from '../src/app/types';
 import { RawClient, readLog, tempDir, type Reply } from './fixtures/daemon/client';
 
 const NEWLINE = 0x0a;

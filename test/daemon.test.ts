@@ -5,10 +5,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { MAX_LINE_BYTES, encodeRecords } from '../src/daemon/protocol';
-import { startDaemon, type DaemonHandle, type DaemonOptions } from '../src/daemon/server';
-import { validateMessage } from '../src/daemon/validate';
-import type { DetectionRecord } from '../src/types';
+import { MAX_LINE_BYTES, encodeRecords } from '../src/app/daemon-wire/protocol';
+import { startDaemon, type DaemonHandle, type DaemonOptions } from '../src/command/daemon/server';
+import { validateMessage } from '../src/command/daemon/validate';
+import type { DetectionRecord } from '../src/app/types';
 import {
   logFiles,
   makeRecord,
@@ -20,7 +20,7 @@ import {
 } from './fixtures/daemon/client';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 
 const ack = (seq: number): Reply => ({ v: 1, type: 'ack', seq });
 

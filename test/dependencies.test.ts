@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from './helpers/guard';
-import { OTLP_PACKAGES } from '../src/daemon/otlp-sdk';
+import { OTLP_PACKAGES } from '../src/command/daemon/otlp-sdk';
 
-const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 
 interface PackageJson {
   dependencies: Record<string, string>;
@@ -77,5 +77,32 @@ Module._resolveFilename = function (request, ...rest) {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+  it("what an app loads stays in src/app: the package's entry and register never load the command's code", () => {
+    // src/ shows the boundary (src/app: loaded by apps; src/command: run by mima-guard); an app that
+    // enables the guard and makes a call must not pull in the scan's compiler or the daemon.
+    const app = `
+      const { enableGuard } = require(${JSON.stringify(path.join(ROOT, 'build', 'src', 'index.js'))});
+      require(${JSON.stringify(path.join(ROOT, 'build', 'src', 'register.js'))});
+      enableGuard({ mode: 'warn' });
+      require('openai');
+      console.log(JSON.stringify(Object.keys(require.cache)));`;
+    const result = spawnSync(process.execPath, ['-e', app], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(result.status, 0, result.stderr);
+    const loaded = JSON.parse(result.stdout.trim().split('\n').pop() ?? '[]') as string[];
+    const ours = loaded.filter((file) => file.startsWith(path.join(ROOT, 'build', 'src') + path.sep));
+    assert.ok(
+      ours.some((file) => file.includes(`${path.sep}app${path.sep}`)),
+      'the app side was loaded',
+    );
+    assert.deepEqual(
+      ours.filter((file) => file.includes(`${path.sep}command${path.sep}`)),
+      [],
+      'no file of src/command is loaded by an app',
+    );
+    assert.ok(
+      !loaded.some((file) => file.includes(`${path.sep}typescript${path.sep}`)),
+      'typescript is not loaded',
+    );
   });
 });

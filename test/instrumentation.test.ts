@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import nock from 'nock';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { attest, disableGuard, getGuardStatus, MimaAttestationError, MimaGuardInstrumentation } from '../src';
-import { isGuardWrapper } from '../src/patch';
+import { isGuardWrapper } from '../src/app/patch';
 import { captureDiag } from './helpers/diag';
 import { clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
 import { requireMovedCopy } from './helpers/moved-copy';

@@ -3,8 +3,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { JsonlFileSink } from '../src/sinks/jsonl-sink';
-import type { DetectionRecord } from '../src/types';
+import { JsonlFileSink } from '../src/app/sinks/jsonl-sink';
+import type { DetectionRecord } from '../src/app/types';
 import { captureDiag } from './helpers/diag';
 import { ROOT } from './helpers/guard';
 
@@ -27,7 +27,7 @@ const RECORD_BYTES = Buffer.byteLength(JSON.stringify(record(10)) + '\n');
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mima-jsonl-'));
 const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
 const ids = (file: string) => lines(file).map((l) => (JSON.parse(l) as { id?: string }).id);
-const SINK_MODULE = JSON.stringify(path.join(ROOT, 'build', 'src', 'sinks', 'jsonl-sink.js'));
+const SINK_MODULE = JSON.stringify(path.join(ROOT, 'build', 'src', 'app', 'sinks', 'jsonl-sink.js'));
 
 /** A log path whose parent is a regular file: ENOTDIR, a fault that holds even for root. */
 function unwritableLog(): { file: string; makeWritable: () => void } {
@@ -385,7 +385,7 @@ describe('JSONL file sink', () => {
     it('is flushed by disableGuard() before it resolves', () => {
       const file = path.join(tempDir(), 'guard.jsonl');
       const index = JSON.stringify(path.join(ROOT, 'build', 'src', 'index.js'));
-      const guard = JSON.stringify(path.join(ROOT, 'build', 'src', 'guard.js'));
+      const guard = JSON.stringify(path.join(ROOT, 'build', 'src', 'app', 'guard.js'));
       const out = execFileSync(
         process.execPath,
         [

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { attest, MimaAttestationError } from '../src';
-import type { DetectionRecord } from '../src/types';
+import type { DetectionRecord } from '../src/app/types';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
 import { countingReply } from './helpers/mock-http';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import nock from 'nock';
 import { attest, disableGuard, getGuardStatus, MimaAttestationError } from '../src';
-import { isGuardWrapper } from '../src/patch';
+import { isGuardWrapper } from '../src/app/patch';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as guard from '../src';
-import { PACKAGE_NAME, PACKAGE_VERSION } from '../src/version';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../src/app/version';
 import { ROOT } from './helpers/guard';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));

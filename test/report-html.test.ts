@@ -13,7 +13,7 @@ import { chatCompletion } from './helpers/openai';
 
 const SCAN_APP = path.join(ROOT, 'test', 'fixtures', 'report-scan');
 
-const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 const CHROMIUM = process.env.MIMA_CHROMIUM ?? '/usr/bin/chromium';
 /** CI installs Debian's chromium and sets this: there, a missing browser fails instead of skipping. */
 const REQUIRED = process.env.MIMA_REQUIRE_BROWSER === '1';

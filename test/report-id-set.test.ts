@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RecordIdSet } from '../src/cli/record-id-set';
+import { RecordIdSet } from '../src/command/cli/record-id-set';
 
 describe('RecordIdSet (the report counts each record id once)', () => {
   it('answers exactly as a Set of the id strings, for UUIDs and any other id, across growth', () => {

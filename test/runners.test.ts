@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DetectionRecord, Mode } from '../src/types';
+import type { DetectionRecord, Mode } from '../src/app/types';
 import { ROOT } from './helpers/guard';
 import { installGuard, lineOf, startMockOpenAI, type MockOpenAI } from './helpers/runner-project';
 
@@ -259,7 +259,7 @@ describe('CI gate under the real test runners (test/fixtures/runners)', function
         );
         assert.equal(`${records[0].code_file}:${records[0].code_line}`, where());
 
-        const cli = path.join(ROOT, 'build', 'src', 'cli.js');
+        const cli = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
         const gate = spawnSync(
           process.execPath,
           [cli, 'report', '--file', run.logFile, '--fail-on-unattested'],

@@ -7,12 +7,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import Ajv from 'ajv';
-import { escapeData, escapeProperty } from '../src/cli/github-format';
+import { escapeData, escapeProperty } from '../src/command/cli/github-format';
 import { chatCompletion } from './helpers/openai';
 import { record, writeLog } from './helpers/report-cli';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'sarif', 'app');
 /** The OASIS SARIF 2.1.0 schema (rtm.5), as the MIT package @microsoft/jest-sarif ships it. */
 const SCHEMA = path.join(ROOT, 'test', 'fixtures', 'sarif', 'sarif-schema-2.1.0.json');

@@ -3,12 +3,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { scan } from '../src/scan';
-import type { ScanReport, ScanSite } from '../src/scan/format';
-import { SDK_DEFINITIONS } from '../src/sdks';
+import { scan } from '../src/command/scan';
+import type { ScanReport, ScanSite } from '../src/command/scan/format';
+import { SDK_DEFINITIONS } from '../src/app/sdks';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'scan');
 const FIXTURE_NAMES = ['verdicts', 'shapes', 'sdks', 'mistral'];
 
@@ -377,7 +377,7 @@ Module._resolveFilename = function (request, parent, isMain, options) {
       const probe = `
 const loaded = () => Object.keys(require.cache).some((f) => f.includes('/node_modules/typescript/'));
 require(${JSON.stringify(path.join(ROOT, 'build', 'src', 'index.js'))});
-require(${JSON.stringify(path.join(ROOT, 'build', 'src', 'cli', 'report.js'))});
+require(${JSON.stringify(path.join(ROOT, 'build', 'src', 'command', 'cli', 'report.js'))});
 process.stdout.write(String(loaded()));`;
       const result = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
       assert.equal(result.stdout, 'false', result.stderr);

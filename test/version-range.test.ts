@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import semverSatisfies from 'semver/functions/satisfies';
 import semverValid from 'semver/functions/valid';
-import { SDK_DEFINITIONS } from '../src/sdks';
-import { isValidVersion, satisfiesRange } from '../src/version-range';
+import { SDK_DEFINITIONS } from '../src/app/sdks';
+import { isValidVersion, satisfiesRange } from '../src/app/version-range';
 
 /** Every range the guard's own code uses, and the other forms the subset promises. */
 const RANGES = [

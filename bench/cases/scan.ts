@@ -7,7 +7,7 @@ import type { CaseContext, CaseOutcome } from './context';
 
 /** The package root: the CLI to time and the node_modules the generated project resolves SDKs from. */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 
 interface Expected {
   attested: number;

@@ -4,8 +4,8 @@
  * handed to it was not acknowledged by the daemon. When the sink declines a record (its bound of
  * records awaiting an ack is reached), the client waits for the acks (flush) and offers it again.
  */
-import { DaemonSink } from '../../src/sinks/daemon-sink';
-import type { RecordSink } from '../../src/sinks/sink';
+import { DaemonSink } from '../../src/app/sinks/daemon-sink';
+import type { RecordSink } from '../../src/app/sinks/sink';
 import { report, runMain } from '../child';
 import { makeRecord } from '../records';
 

@@ -4,7 +4,7 @@
  * is counted in the log afterwards). Arguments: socket path, log file. Prints {"ready":1} once
  * listening; when stdin ends it drains, closes and prints its stats.
  */
-import { startDaemon } from '../../src/daemon/server';
+import { startDaemon } from '../../src/command/daemon/server';
 import { runMain } from '../child';
 
 runMain(async () => {

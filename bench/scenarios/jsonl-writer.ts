@@ -5,7 +5,7 @@
  * previous chunk's write is in flight (flush() of chunk k overlaps queuing chunk k+1), so the queue
  * never holds more than two chunks and never reaches the sink's bound.
  */
-import { JsonlFileSink } from '../../src/sinks/jsonl-sink';
+import { JsonlFileSink } from '../../src/app/sinks/jsonl-sink';
 import { report, runMain } from '../child';
 import { makeRecord } from '../records';
 

@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { attest, disableGuard, withAttested } from '../../src';
-import { ownStoreCreated } from '../../src/attestation';
+import { ownStoreCreated } from '../../src/app/attestation';
 import { envNumber, report, runMain } from '../child';
 import { chat, interleavedCalls, makeClient } from '../loopback';
 import {

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attest } from '../../src';
-import { activeGuard } from '../../src/guard';
+import { activeGuard } from '../../src/app/guard';
 import { envNumber, envString, report, runMain } from '../child';
 import { applySetup, enableBenchGuard, parseSetup } from '../setup';
 import { PatchedStandInClient, patchedLoop, unattestedLoop } from '../stand-in';

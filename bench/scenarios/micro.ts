@@ -9,8 +9,8 @@
  */
 import * as fs from 'node:fs';
 import { attest, disableGuard, withAttested } from '../../src';
-import { ownStoreCreated } from '../../src/attestation';
-import { activeGuard } from '../../src/guard';
+import { ownStoreCreated } from '../../src/app/attestation';
+import { activeGuard } from '../../src/app/guard';
 import { envNumber, report, runMain } from '../child';
 import { microRounds, type MicroTask } from '../micro';
 import { applySetup, enableBenchGuard, guardLogFile, parseSetup } from '../setup';

@@ -61,7 +61,7 @@ runMain(async () => {
   // Loaded here only: the noguard process never loads the guard.
   const setup = await import('../setup');
   const { disableGuard, MimaGovernance } = await import('../../src');
-  const { ownStoreCreated } = await import('../../src/attestation');
+  const { ownStoreCreated } = await import('../../src/app/attestation');
   setup.installStoreSpy();
   setup.enableBenchGuard('report');
   const { OpenAI } = await setup.loadOpenAI();

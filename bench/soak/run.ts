@@ -17,7 +17,7 @@ import { logFiles } from '../records';
 const PROCESSES = 2;
 const WORKERS_PER_PROCESS = 4;
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 const WORKER = path.join(__dirname, 'worker.js');
 
 interface WorkerResult {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import type { Mode } from '../../src/types';
+import type { Mode } from '../../src/app/types';
 import { ROOT } from './guard';
 
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures');

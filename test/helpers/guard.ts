@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { enableGuard } from '../../src/enable';
-import { MimaAttestationError } from '../../src/errors';
-import { activeGuard } from '../../src/guard';
-import type { DetectionRecord, MimaGuardConfig } from '../../src/types';
+import { enableGuard } from '../../src/app/enable';
+import { MimaAttestationError } from '../../src/app/errors';
+import { activeGuard } from '../../src/app/guard';
+import type { DetectionRecord, MimaGuardConfig } from '../../src/app/types';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 

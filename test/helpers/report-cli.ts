@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DetectionRecord } from '../../src/types';
+import type { DetectionRecord } from '../../src/app/types';
 /** build/test/helpers → the package root. */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-export const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+export const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 
 /** Temp dirs made by a test file; removeTempDirs() in its after() hook. */
 const made: string[] = [];

@@ -1,4 +1,4 @@
-import { SDK_DEFINITIONS } from '../../src/sdks';
+import { SDK_DEFINITIONS } from '../../src/app/sdks';
 
 export const TABLE_START = '<!-- sdk-table:start -->';
 export const TABLE_END = '<!-- sdk-table:end -->';

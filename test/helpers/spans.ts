@@ -5,7 +5,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import type { Mode } from '../../src/types';
+import type { Mode } from '../../src/app/types';
 import { useGuard } from './guard';
 
 export interface RecordSpansOptions {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { ROOT } from '../helpers/guard';
 import { rotatedLogLines } from '../helpers/log-lines';
 
-const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 const CLIENT = path.join(ROOT, 'build', 'test', 'fixtures', 'daemon-client', 'stream-client.js');
 const COUNT = 10_000;
 /** The client says when it has handed over this many; the daemon is killed then. */

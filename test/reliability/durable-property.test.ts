@@ -3,14 +3,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { startDaemon } from '../../src/daemon/server';
+import { startDaemon } from '../../src/command/daemon/server';
 import { closedPortUrl, runChild } from '../helpers/child-app';
 import { ROOT } from '../helpers/guard';
 import type { Plan } from '../fixtures/durable/sdk-mix-app';
 import { readLog, tempDir } from './helpers';
 
 const APP = path.join(ROOT, 'build', 'test', 'fixtures', 'durable', 'sdk-mix-app.js');
-const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 
 /** Every patched SDK, as a CommonJS app loads it: @google/genai declares Node 22+. */
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { JsonlFileSink } from '../../src/sinks/jsonl-sink';
-import type { DetectionRecord } from '../../src/types';
+import { JsonlFileSink } from '../../src/app/sinks/jsonl-sink';
+import type { DetectionRecord } from '../../src/app/types';
 import { closedPortUrl, guardWarnings, runChild, startChatServer } from '../helpers/child-app';
 import { ROOT } from '../helpers/guard';
 import { rotatedLogLines } from '../helpers/log-lines';

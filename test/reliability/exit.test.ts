@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { startDaemon, type DaemonHandle } from '../../src/daemon/server';
+import { startDaemon, type DaemonHandle } from '../../src/command/daemon/server';
 import { ROOT } from '../helpers/guard';
 import { chatCompletion } from '../helpers/openai';
 import { readLog, tempDir } from './helpers';

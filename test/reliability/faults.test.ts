@@ -12,7 +12,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { MimaAttestationError } from '../../src';
-import { activeGuard } from '../../src/guard';
+import { activeGuard } from '../../src/app/guard';
 import { loadAI } from '../helpers/ai';
 import { clearRecords, LOG_FILE, readRecords, SOCKET_PATH, useGuard } from '../helpers/guard';
 import { loadOpenAI, makeClient } from '../helpers/openai';

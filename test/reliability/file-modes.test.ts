@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startDaemon } from '../../src/daemon/server';
-import { activeGuard } from '../../src/guard';
+import { startDaemon } from '../../src/command/daemon/server';
+import { activeGuard } from '../../src/app/guard';
 import { clearRecords, useGuard } from '../helpers/guard';
 import { loadOpenAI, makeClient } from '../helpers/openai';
 import { isolateSdkTests } from '../helpers/sdk-suite';

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { attest, disableGuard, getGuardStatus, MimaGuardInstrumentation } from '../../src';
-import { allPatches, isGuardWrapper } from '../../src/patch';
+import { allPatches, isGuardWrapper } from '../../src/app/patch';
 import { LOG_FILE, readRecords, clearRecords, SOCKET_PATH, useGuard } from '../helpers/guard';
 import { countingReply } from '../helpers/mock-http';
 import {

@@ -12,10 +12,10 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { MimaAttestationError } from '../../src';
-import { startDaemon, type DaemonHandle } from '../../src/daemon/server';
-import { activeGuard } from '../../src/guard';
-import { SDK_DEFINITIONS } from '../../src/sdks';
-import type { Mode } from '../../src/types';
+import { startDaemon, type DaemonHandle } from '../../src/command/daemon/server';
+import { activeGuard } from '../../src/app/guard';
+import { SDK_DEFINITIONS } from '../../src/app/sdks';
+import type { Mode } from '../../src/app/types';
 import { AI_BASE_URL, loadAI } from '../helpers/ai';
 import { ANTHROPIC_URL, loadAnthropic, makeAnthropic, messageReply } from '../helpers/anthropic';
 import { clientConfig, loadBedrock, startMockBedrock, type MockBedrock } from '../helpers/bedrock';

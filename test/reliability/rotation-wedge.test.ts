@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { JsonlFileSink } from '../../src/sinks/jsonl-sink';
+import { JsonlFileSink } from '../../src/app/sinks/jsonl-sink';
 import { captureDiag } from '../helpers/diag';
 import { until } from './helpers';
 

@@ -2,15 +2,15 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { activeGuard } from '../../src/guard';
-import { guardProblems } from '../../src/warnings';
+import { activeGuard } from '../../src/app/guard';
+import { guardProblems } from '../../src/app/warnings';
 import { ROOT, clearRecords, useGuard } from '../helpers/guard';
 import { loadOpenAI, makeClient } from '../helpers/openai';
 import { isolateSdkTests } from '../helpers/sdk-suite';
 import { captureAllDiag, openaiTarget, readLog, tempDir, until, type Target } from './helpers';
 import { SecondUser } from './second-user';
 
-const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 const mode = (file: string) => fs.statSync(file).mode & 0o7777;
 const UNAVAILABLE = SecondUser.unavailable();
 const scratchDirs: string[] = [];

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Mode } from '../../src/types';
+import type { Mode } from '../../src/app/types';
 import { runChild } from '../helpers/child-app';
 import { ROOT } from '../helpers/guard';
 import { startMockOpenAI, type MockOpenAI } from '../helpers/runner-project';

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../../app/version';
 import type { BaselineComparison } from './baseline';
 import { RULES, type Finding, type RuleId } from './findings';
 

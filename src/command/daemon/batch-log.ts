@@ -1,5 +1,5 @@
-import { stopFlushingAtExit } from '../sinks/exit-flush';
-import { JsonlFileSink } from '../sinks/jsonl-sink';
+import { stopFlushingAtExit } from '../../app/sinks/exit-flush';
+import { JsonlFileSink } from '../../app/sinks/jsonl-sink';
 
 /** Records the daemon holds unwritten at most; past it a batch waits for the file, or is refused. */
 const MAX_UNWRITTEN_RECORDS = 10_000;

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { mimaHome } from '../config';
+import { mimaHome } from '../../app/config';
 
 /** The guard's JSONL report, as the guard resolves it: MIMA_GUARD_LOG_FILE, then ~/.mima/guard_log.jsonl. */
 export function guardLogFile(env: NodeJS.ProcessEnv = process.env): string {

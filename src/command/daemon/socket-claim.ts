@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
-import { tryLock } from '../sinks/file-lock';
-import { describeOwner, ownedBy, untrustedDirectory } from '../sinks/path-trust';
+import { tryLock } from '../../app/sinks/file-lock';
+import { describeOwner, ownedBy, untrustedDirectory } from '../../app/sinks/path-trust';
 
 /** The socket path is one guards would refuse to connect to: the CLI exits 2 with the message. */
 export class UntrustedSocketPathError extends Error {

@@ -1,5 +1,5 @@
 import type * as TS from 'typescript';
-import type { SdkDefinition, UserApi } from '../sdks/definition';
+import type { SdkDefinition, UserApi } from '../../app/sdks/definition';
 import type { PackageFile, PackageLookup } from './packages';
 import type { TypeScript } from './typescript';
 

@@ -1,5 +1,5 @@
-import { MODES, type DetectionRecord } from '../types';
-import { PROTOCOL_VERSION, type RecordsMessage } from './protocol';
+import { MODES, type DetectionRecord } from '../../app/types';
+import { PROTOCOL_VERSION, type RecordsMessage } from '../../app/daemon-wire/protocol';
 import { timestampProblem } from './timestamp';
 
 export type Validation = { ok: true; message: RecordsMessage } | { ok: false; reason: string; seq?: number };

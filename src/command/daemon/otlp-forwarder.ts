@@ -1,10 +1,10 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { loadOtlpSdk, type OtlpSdk } from './otlp-sdk';
-import { SPAN_NAME_AI_CALL } from '../semconv';
-import { recordSpanAttributes } from '../sinks/span-sink';
-import type { DetectionRecord } from '../types';
-import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
-import { guardLog } from '../safe-log';
+import { SPAN_NAME_AI_CALL } from '../../app/semconv';
+import { recordSpanAttributes } from '../../app/sinks/span-sink';
+import type { DetectionRecord } from '../../app/types';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../../app/version';
+import { guardLog } from '../../app/safe-log';
 
 const TRACES_PATH = 'v1/traces';
 const SHUTDOWN_WAIT_MS = 3_000;

@@ -1,4 +1,4 @@
-import { MAX_LINE_BYTES, PROTOCOL_VERSION } from './protocol';
+import { MAX_LINE_BYTES, PROTOCOL_VERSION } from '../../app/daemon-wire/protocol';
 import { inWindow, instantOf } from './timestamp';
 
 /**

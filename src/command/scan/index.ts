@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { SDK_DEFINITIONS } from '../sdks';
+import { SDK_DEFINITIONS } from '../../app/sdks';
 import { ApiTable } from './api-table';
 import { Attestations } from './attestation';
 import { findSdkCalls } from './call-sites';

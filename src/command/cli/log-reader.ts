@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CoverageLine } from '../coverage/summary-line';
-import { LineReader, type LineEvent } from '../daemon/line-reader';
-import type { DetectionRecord } from '../types';
+import type { CoverageLine } from '../../app/coverage/summary-line';
+import { LineReader, type LineEvent } from '../../app/daemon-wire/line-reader';
+import type { DetectionRecord } from '../../app/types';
 import { RecordIdSet } from './record-id-set';
 
 /** A `{"type":"dropped",...}` line: records a writer had to give up, and why when it says. */

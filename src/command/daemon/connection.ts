@@ -1,6 +1,6 @@
 import type * as net from 'node:net';
-import type { DetectionRecord } from '../types';
-import { LineReader, type LineEvent } from './line-reader';
+import type { DetectionRecord } from '../../app/types';
+import { LineReader, type LineEvent } from '../../app/daemon-wire/line-reader';
 import { readCanonicalBatch } from './canonical-batch';
 import {
   encodeReply,
@@ -8,9 +8,9 @@ import {
   PROTOCOL_VERSION,
   type AcceptedBatch,
   type DaemonReply,
-} from './protocol';
+} from '../../app/daemon-wire/protocol';
 import { validateMessage } from './validate';
-import { guardLog } from '../safe-log';
+import { guardLog } from '../../app/safe-log';
 
 const log = guardLog;
 

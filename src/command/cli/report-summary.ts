@@ -1,5 +1,5 @@
-import type { CoverageLine } from '../coverage/summary-line';
-import type { DetectionRecord } from '../types';
+import type { CoverageLine } from '../../app/coverage/summary-line';
+import type { DetectionRecord } from '../../app/types';
 import { DayHistogram, type PerDay } from './day-histogram';
 import { readLogs, type DroppedMarker } from './log-reader';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { encodeRecordsJson, MAX_LINE_BYTES, type DaemonReply } from '../daemon/protocol';
-import { LineReader } from '../daemon/line-reader';
+import { encodeRecordsJson, MAX_LINE_BYTES, type DaemonReply } from '../daemon-wire/protocol';
+import { LineReader } from '../daemon-wire/line-reader';
 import type { DetectionRecord } from '../types';
 import { exitFlushIsTrusted, flushAtExit, stopFlushingAtExit } from './exit-flush';
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from './node-timers';

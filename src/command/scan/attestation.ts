@@ -1,5 +1,5 @@
 import type * as TS from 'typescript';
-import { PACKAGE_NAME } from '../version';
+import { PACKAGE_NAME } from '../../app/version';
 import type { PackageLookup } from './packages';
 import { skipOuter } from './syntax';
 import type { TypeScript } from './typescript';

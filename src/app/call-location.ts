@@ -7,7 +7,7 @@ export interface CodeLocation {
 }
 
 /**
- * The guard's own code: the compiled build/src, and src/ where --enable-source-maps maps its
+ * The guard's own code: the compiled build/src (this file is in build/src/app), and src/ where --enable-source-maps maps its
  * frames back to the TypeScript. Its frames are never the caller.
  */
 const OWN_DIRS = ((globalThis as Record<symbol, unknown>)[
@@ -15,7 +15,7 @@ const OWN_DIRS = ((globalThis as Record<symbol, unknown>)[
 ] ??= []) as string[];
 // Process-wide: with two copies of the package loaded, the wrapper and the runtime in force may be
 // different copies', and neither copy's frames are the caller.
-for (const dir of [__dirname, path.resolve(__dirname, '..', '..', 'src')]) {
+for (const dir of [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..', '..', 'src')]) {
   if (!OWN_DIRS.includes(dir)) OWN_DIRS.push(dir);
 }
 
