@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { MISSING_TYPESCRIPT } from '../src/command/scan/typescript';
 import { scan } from '../src/command/scan';
 import type { ScanReport, ScanSite } from '../src/command/scan/format';
 import { SDK_DEFINITIONS } from '../src/app/sdks';
@@ -296,10 +297,8 @@ describe('mima-guard scan', function () {
       const preload = path.join(FIXTURES, 'no-typescript-preload.js');
       const { status, stderr } = cli(['scan', 'test/fixtures/scan/mistral'], { preload });
       assert.equal(status, 2);
-      assert.equal(
-        stderr.trim(),
-        'mima-guard scan needs the typescript package: npm install --save-dev typescript',
-      );
+      assert.equal(stderr.trim(), MISSING_TYPESCRIPT);
+      assert.match(stderr, /npm install --save-dev typescript@6 .*@typescript\/typescript6/);
     });
 
     it("uses the scanned project's typescript before the guard's", () => {
@@ -341,12 +340,61 @@ describe('mima-guard scan', function () {
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, isMain, options) {
   if (request === 'typescript') return ${JSON.stringify(path.join(ts, 'index.js'))};
+  if (request === '@typescript/typescript6') throw Object.assign(new Error('absent'), { code: 'MODULE_NOT_FOUND' });
   return resolve.call(this, request, parent, isMain, options);
 };`,
         );
         const { status, stderr } = cli(['scan', dir], { preload });
         assert.equal(status, 2);
         assert.match(stderr, /version 7\.0\.2\) does not have; accepted: typescript 5\.x or 6\.x/);
+        assert.match(stderr, /npm install --save-dev @typescript\/typescript6\)$/m);
+        // Named once, though the project's copy is also the one found from the guard's directory.
+        assert.equal(stderr.split('version 7.0.2').length, 2, stderr);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('scans a typescript 7 project with @typescript/typescript6 beside it, as its message advises', () => {
+      // Before, the message advised typescript 6 "under another name", and the scan never looked
+      // for one: a project that builds with typescript 7 could not be scanned at all.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-scan-'));
+      try {
+        const modules = path.join(dir, 'node_modules');
+        const ts7 = path.join(modules, 'typescript');
+        const ts6 = path.join(modules, '@typescript', 'typescript6');
+        fs.mkdirSync(ts7, { recursive: true });
+        fs.mkdirSync(ts6, { recursive: true });
+        fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"scan-ts7-ts6","private":true}');
+        fs.writeFileSync(
+          path.join(ts7, 'package.json'),
+          '{"name":"typescript","version":"7.0.2","main":"index.js"}',
+        );
+        fs.writeFileSync(path.join(ts7, 'index.js'), 'module.exports = { version: "7.0.2" };');
+        fs.writeFileSync(
+          path.join(ts6, 'package.json'),
+          '{"name":"@typescript/typescript6","version":"6.0.3","main":"index.js"}',
+        );
+        fs.writeFileSync(
+          path.join(ts6, 'index.js'),
+          `process.stderr.write('typescript6\\n');\nmodule.exports = require(${JSON.stringify(require.resolve('typescript'))});`,
+        );
+        fs.writeFileSync(path.join(dir, 'app.ts'), 'export const x = 1;\n');
+        // The guard's own typescript is hidden: only the project's two packages are there.
+        const preload = path.join(dir, 'project-typescript-only.js');
+        fs.writeFileSync(
+          preload,
+          `const Module = require('module');
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, parent, isMain, options) {
+  if (request === 'typescript') return ${JSON.stringify(path.join(ts7, 'index.js'))};
+  if (request === '@typescript/typescript6') return ${JSON.stringify(path.join(ts6, 'index.js'))};
+  return resolve.call(this, request, parent, isMain, options);
+};`,
+        );
+        const { status, stderr } = cli(['scan', dir], { preload });
+        assert.equal(stderr, 'typescript6\n');
+        assert.equal(status, 0);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }

@@ -6,7 +6,15 @@ import { UsageError } from '../cli/args';
 export type TypeScript = typeof TS;
 
 export const MISSING_TYPESCRIPT =
-  'mima-guard scan needs the typescript package: npm install --save-dev typescript';
+  'mima-guard scan needs the TypeScript compiler API: npm install --save-dev typescript@6 ' +
+  '(or, in a project that builds with typescript 7, npm install --save-dev @typescript/typescript6)';
+
+/**
+ * Where the compiler API can be: the typescript package (5.x, 6.x), or, beside typescript 7 (the
+ * native compiler, whose package has no JavaScript API), the 6.x API its team publishes under
+ * another name, so a project keeps building with 7 and the scan still has an API.
+ */
+const COMPILER_PACKAGES = ['typescript', '@typescript/typescript6'];
 
 /**
  * The scanned project's own typescript first (its version understands its code and tsconfig best),
@@ -17,39 +25,49 @@ export const MISSING_TYPESCRIPT =
  */
 export function loadTypeScript(projectDir: string): TypeScript {
   const unusable: string[] = [];
-  for (const from of [projectDir, __dirname]) {
-    let resolved: string;
-    try {
-      resolved = require.resolve('typescript', { paths: [from] });
-    } catch {
-      continue;
+  const tried = new Set<string>();
+  for (const from of [projectDir, __dirname])
+    for (const name of COMPILER_PACKAGES) {
+      let resolved: string;
+      try {
+        resolved = require.resolve(name, { paths: [from] });
+      } catch {
+        continue;
+      }
+      if (tried.has(resolved)) continue; // the project's copy is also the guard's
+      tried.add(resolved);
+      const ts = usable(resolved);
+      if (ts) return ts;
+      unusable.push(`${resolved} (version ${installedVersion(resolved, name)})`);
     }
-    let ts: Partial<TypeScript> | undefined;
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      ts = require(resolved) as Partial<TypeScript>;
-    } catch {
-      ts = undefined;
-    }
-    if (typeof ts?.createProgram === 'function') return ts as TypeScript;
-    unusable.push(`${resolved} (version ${installedVersion(resolved)})`);
-  }
   if (unusable.length === 0) throw new UsageError(MISSING_TYPESCRIPT);
   throw new UsageError(
     `mima-guard scan needs the TypeScript compiler API, which ${unusable.join(' and ')} does not have; ` +
-      'accepted: typescript 5.x or 6.x (npm install --save-dev typescript@6, beside typescript 7 under another name if the project builds with it)',
+      'accepted: typescript 5.x or 6.x, or @typescript/typescript6 beside typescript 7 ' +
+      '(npm install --save-dev @typescript/typescript6)',
   );
 }
 
-/** The version in the typescript package.json above its entry file. */
-function installedVersion(entry: string): string {
+/** The module at `resolved` if it has the compiler API (typescript 7's package has none). */
+function usable(resolved: string): TypeScript | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ts = require(resolved) as Partial<TypeScript>;
+    return typeof ts?.createProgram === 'function' ? (ts as TypeScript) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The version in the package.json named `name` above its entry file. */
+function installedVersion(entry: string, name: string): string {
   for (let dir = path.dirname(entry); dir !== path.dirname(dir); dir = path.dirname(dir)) {
     try {
       const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
         name?: unknown;
         version?: unknown;
       };
-      if (pkg.name === 'typescript') return String(pkg.version);
+      if (pkg.name === name) return String(pkg.version);
     } catch {
       // no package.json here: go up
     }
