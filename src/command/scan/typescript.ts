@@ -5,14 +5,17 @@ import { UsageError } from '../cli/args';
 
 export type TypeScript = typeof TS;
 
+/** How to run the scan with a compiler API of its own, leaving the project's packages as they are. */
+const OWN_COMPILER = 'npx -p typescript@6 -p @mima-governance/instrumentation-guard mima-guard scan';
+
 export const MISSING_TYPESCRIPT =
-  'mima-guard scan needs the TypeScript compiler API: npm install --save-dev typescript@6 ' +
-  '(or, in a project that builds with typescript 7, npm install --save-dev @typescript/typescript6)';
+  'mima-guard scan needs the TypeScript compiler API: npm install --save-dev typescript@6, ' +
+  `or run it with its own: ${OWN_COMPILER}`;
 
 /**
  * Where the compiler API can be: the typescript package (5.x, 6.x), or, beside typescript 7 (the
  * native compiler, whose package has no JavaScript API), the 6.x API its team publishes under
- * another name, so a project keeps building with 7 and the scan still has an API.
+ * another name. Not advised into the project: npm links its typescript 6 alias's `tsc` over 7's.
  */
 const COMPILER_PACKAGES = ['typescript', '@typescript/typescript6'];
 
@@ -43,8 +46,8 @@ export function loadTypeScript(projectDir: string): TypeScript {
   if (unusable.length === 0) throw new UsageError(MISSING_TYPESCRIPT);
   throw new UsageError(
     `mima-guard scan needs the TypeScript compiler API, which ${unusable.join(' and ')} does not have; ` +
-      'accepted: typescript 5.x or 6.x, or @typescript/typescript6 beside typescript 7 ' +
-      '(npm install --save-dev @typescript/typescript6)',
+      'accepted: typescript 5.x or 6.x, or @typescript/typescript6; in a project that builds with ' +
+      `typescript 7, run the scan with its own: ${OWN_COMPILER}`,
   );
 }
 
