@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import { guardLog } from '../safe-log';
+import { SDK_DEFINITIONS } from '../sdks';
 import { satisfiesRange } from '../version-range';
 import { warnGuardProblem } from '../warnings';
 import type { SandboxHandler } from './jest-loader-hook';
@@ -89,6 +90,11 @@ export function createSandboxHandler(
     if (!pkg) packages.set(baseDir, (pkg = readPackage(baseDir)));
     return pkg;
   };
+  const replacesExports = new Set(
+    SDK_DEFINITIONS.filter((sdk) =>
+      sdk.patchPoints.some((point) => point.inEntryModule && point.replaceExports),
+    ).map((sdk) => sdk.module),
+  );
   const markers = definitions.map(
     (definition) =>
       [
@@ -127,11 +133,9 @@ export function createSandboxHandler(
       hook.patch(exports, version);
     }
     if (!isEntry || !definition.patch || !supports(definition.supportedVersions, version)) return exports;
-    definition.moduleExports = exports;
-    definition.moduleVersion = version;
-    const entry: unknown = definition.patch(exports, version);
-    if (esm && entry !== exports) {
-      // An ES module's bindings cannot be swapped for the stand-in: its functions stay unwrapped.
+    if (esm && replacesExports.has(definition.name)) {
+      // An ES module's bindings cannot be swapped for the stand-in the entry hook makes: its
+      // functions stay unwrapped, and the stand-in is not patched, so no status claims it is.
       warnGuardProblem(
         'MIMA_GUARD_JEST_ESM_UNPATCHED',
         `${definition.name} ${version ?? ''} loaded as an ES module in Jest's ES module mode exports functions ` +
@@ -140,6 +144,9 @@ export function createSandboxHandler(
       );
       return exports;
     }
+    definition.moduleExports = exports;
+    definition.moduleVersion = version;
+    const entry: unknown = definition.patch(exports, version);
     return entry;
   };
 
