@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import { npmPurl } from '../src/cli/cyclonedx';
+import { record, writeLog } from './helpers/report-cli';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'build', 'src', 'cli.js');
@@ -191,6 +192,42 @@ describe('mima-guard inventory (CycloneDX 1.6)', function () {
     assert.equal(groqComponent.purl, 'pkg:npm/groq-sdk@0.9.1');
     assert.equal(groqComponent.evidence, undefined);
     assert.ok(!bom.components.some((c) => c.group === '@anthropic-ai'), 'not installed and not called here');
+  });
+
+  it('--file adds the calls recorded at run time as evidence of their SDK, next to the static sites', () => {
+    const dir = project();
+    const log = path.join(dir, 'guard_log.jsonl');
+    writeLog(log, [
+      record({ id: 'a', code_file: 'src/chat.js', code_line: 13 }),
+      record({ id: 'b', code_file: 'src/chat.js', code_line: 13, blocked: true, mode: 'block' }),
+      record({
+        id: 'c',
+        call_site: 'google-genai.GoogleGenAI.models',
+        code_file: 'src/late.js',
+        code_line: 4,
+      }),
+    ]);
+    const { status, stdout, stderr } = cli(dir, ['inventory', '--file', log]);
+    assert.equal(status, 0, stderr);
+    const bom = JSON.parse(stdout) as Bom;
+    assert.ok(validate(bom), JSON.stringify(validate.errors, null, 2));
+    const runtime = (c: Component | undefined) =>
+      c?.evidence?.occurrences.filter((o) => o.additionalContext.startsWith('recorded at run time'));
+    const openai = bom.components.find((c) => c.name === 'openai');
+    assert.deepEqual(
+      runtime(openai)?.map((o) => `${o.location}:${o.line} ${o.symbol} ${o.additionalContext.split(',')[0]}`),
+      ['src/chat.js:13 openai.OpenAI.chat recorded at run time: 2 unattested calls'],
+    );
+    assert.equal(openai?.properties.find((p) => p.name === 'mima:runtime:unattested_calls')?.value, '2');
+    // An SDK seen only at run time is listed too.
+    const genai = bom.components.find((c) => c.group === '@google' && c.name === 'genai');
+    assert.deepEqual(
+      runtime(genai)?.map((o) => `${o.location}:${o.line}`),
+      ['src/late.js:4'],
+    );
+    const missing = cli(dir, ['inventory', '--file', path.join(dir, 'none.jsonl')]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /no log at/);
   });
 
   it('--format json prints the inventory; a bad format is a usage error (2)', () => {

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version';
 import type { Inventory, InventorySite } from './inventory-model';
+import type { CallGroup } from './report-summary';
 
 type Json = Record<string, unknown>;
 
@@ -26,6 +27,19 @@ function occurrence(site: InventorySite): Json {
     offset: site.column,
     symbol: site.call_site,
     additionalContext: `${site.verdict}: ${site.reason}`,
+  };
+}
+
+/** Recorded at run time: the code location a record names (`file:line`), as an occurrence. */
+function recordedOccurrence(group: CallGroup): Json {
+  const at = group.code_location.lastIndexOf(':');
+  const line = at > 0 ? Number(group.code_location.slice(at + 1)) : NaN;
+  const blocked = group.blocked > 0 ? `, ${group.blocked} blocked` : '';
+  return {
+    location: Number.isInteger(line) && line > 0 ? group.code_location.slice(0, at) : group.code_location,
+    ...(Number.isInteger(line) && line > 0 ? { line } : {}),
+    symbol: group.call_site,
+    additionalContext: `recorded at run time: ${group.count} unattested calls${blocked}, ${group.first_seen} to ${group.last_seen}`,
   };
 }
 
@@ -61,8 +75,18 @@ export function cyclonedxBom(inventory: Inventory, now: Date = new Date()): Json
       properties: [
         property('mima:installed', sdk.installedAt ?? 'no (called in code, not found in node_modules)'),
         ...verdictCounts(sdk.sites),
+        property(
+          'mima:runtime:unattested_calls',
+          sdk.recorded.reduce((sum, group) => sum + group.count, 0),
+        ),
       ],
-      ...(sdk.sites.length > 0 ? { evidence: { occurrences: sdk.sites.map(occurrence) } } : {}),
+      ...(sdk.sites.length + sdk.recorded.length > 0
+        ? {
+            evidence: {
+              occurrences: [...sdk.sites.map(occurrence), ...sdk.recorded.map(recordedOccurrence)],
+            },
+          }
+        : {}),
     };
   });
   const modelComponents = inventory.models.map((model) => ({

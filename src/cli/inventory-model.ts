@@ -10,6 +10,7 @@ import type * as TS from 'typescript';
 import type { ScanReport, ScanSite } from '../scan/format';
 import type { TypeScript } from '../scan/typescript';
 import { SDK_DEFINITIONS } from '../sdks';
+import type { CallGroup } from './report-summary';
 
 export interface InventorySdk {
   package: string;
@@ -20,6 +21,8 @@ export interface InventorySdk {
   /** gen_ai.provider.name of the providers its calls reach, as far as the code shows. */
   providers: string[];
   sites: InventorySite[];
+  /** Unattested calls the guard recorded (with --file), per call site and code location. */
+  recorded: CallGroup[];
 }
 
 export interface InventorySite extends ScanSite {
@@ -249,6 +252,7 @@ export function buildInventory(
   report: ScanReport,
   projectDir: string,
   displayRoot: string,
+  recorded: CallGroup[] = [],
 ): Inventory {
   const reader = new ModelReader(ts, displayRoot);
   const sites: InventorySite[] = report.sites.map((site) => {
@@ -259,13 +263,17 @@ export function buildInventory(
   for (const definition of SDK_DEFINITIONS) {
     const copy = installed(definition.module, projectDir);
     const own = sites.filter((site) => site.package === definition.module);
-    if (!copy && own.length === 0) continue;
+    // A record names its SDK by the call site's first segment, as the definition's call sites do.
+    const prefixes = new Set(definition.callSites.map((callSite) => callSite.split('.')[0]));
+    const seen = recorded.filter((group) => prefixes.has(group.call_site.split('.')[0]));
+    if (!copy && own.length === 0 && seen.length === 0) continue;
     sdks.push({
       package: definition.module,
       version: copy?.version ?? null,
       installedAt: copy ? path.relative(projectDir, copy.dir).split(path.sep).join('/') : null,
       providers: [...new Set(own.map((site) => site.provider))].sort(),
       sites: own,
+      recorded: seen,
     });
   }
   const models = new Map<string, InventoryModel>();
