@@ -2,16 +2,17 @@
 import { UsageError } from './cli/args';
 import { print, printError, type Command } from './cli/command';
 import { daemonCommand } from './cli/daemon';
+import { inventoryCommand } from './cli/inventory';
 import { loginCommand } from './cli/login';
 import { reportCommand } from './cli/report';
 import { scanCommand } from './cli/scan';
 
-const COMMANDS: Command[] = [daemonCommand, reportCommand, scanCommand, loginCommand];
+const COMMANDS: Command[] = [daemonCommand, reportCommand, scanCommand, inventoryCommand, loginCommand];
 
 const USAGE = `Usage: mima-guard <command> [options]
 
 Commands:
-${COMMANDS.map((command) => `  ${command.name.padEnd(8)}${command.summary}`).join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(10)}${command.summary}`).join('\n')}
 
 Run "mima-guard <command> --help" for a command's options.`;
 

@@ -1,0 +1,178 @@
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { DetectionRecord } from '../src/app/types';
+import { ROOT } from './helpers/guard';
+import { installGuard, lineOf, startMockOpenAI, type MockOpenAI } from './helpers/runner-project';
+
+/**
+ * `setupFiles: ['@mima-governance/instrumentation-guard/jest']` under the real Jest (the
+ * block/report matrix of its ai.spec files is in runners.test.ts): what the one line must keep
+ * as it was without the guard, and what it must see that the `modules` recipe did not.
+ */
+const PROJECTS = path.join(ROOT, 'test', 'fixtures', 'runners');
+const JEST = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+
+interface JestRun {
+  status: number | null;
+  output: string;
+  records: DetectionRecord[];
+  tests: Array<{ title: string; status: string; failureMessages: string[] }>;
+}
+
+async function runJest(
+  project: string,
+  args: string[],
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<JestRun> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-jest-one-line-'));
+  try {
+    const logFile = path.join(dir, 'guard_log.jsonl');
+    const out = path.join(dir, 'jest.json');
+    const childEnv: NodeJS.ProcessEnv = { ...process.env };
+    delete childEnv.NODE_V8_COVERAGE;
+    for (const name of Object.keys(childEnv)) if (name.startsWith('MIMA_')) delete childEnv[name];
+    Object.assign(childEnv, {
+      MIMA_GUARD_MODE: 'report',
+      MIMA_GUARD_LOG_FILE: logFile,
+      MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
+      OPENAI_API_KEY: 'test',
+      NO_COLOR: '1',
+      CI: 'true',
+      ...env,
+    });
+    const child = spawn(
+      process.execPath,
+      [
+        ...nodeArgs,
+        '--enable-source-maps',
+        JEST,
+        '--ci',
+        '--no-watchman',
+        '--json',
+        `--outputFile=${out}`,
+        ...args,
+      ],
+      { cwd: path.join(PROJECTS, project), env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const report = fs.existsSync(out)
+      ? (JSON.parse(fs.readFileSync(out, 'utf8')) as {
+          testResults: Array<{ assertionResults: JestRun['tests'] }>;
+        })
+      : { testResults: [] };
+    const records = fs.existsSync(logFile)
+      ? fs
+          .readFileSync(logFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as DetectionRecord)
+      : [];
+    return { status, output, records, tests: report.testResults.flatMap((file) => file.assertionResults) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const located = (records: DetectionRecord[]) =>
+  records.map((r) => `${r.call_site} ${r.code_file}:${r.code_line}`).sort();
+
+describe('Jest in one line: setupFiles …/jest (test/fixtures/runners/jest-one-line*)', function () {
+  this.timeout(60_000);
+  this.slow(10_000);
+  let mock: MockOpenAI;
+
+  before(async () => {
+    installGuard(PROJECTS);
+    mock = await startMockOpenAI();
+  });
+
+  after(async () => {
+    await mock?.close();
+  });
+
+  it("a test file's jest.mock() of an SDK internal is what the SDK loads, and its calls are still checked", async () => {
+    const spec = 'mocked-internal.spec.js';
+    const run = await runJest('jest-one-line', [spec], { OPENAI_BASE_URL: mock.url });
+    const context = run.output;
+    assert.equal(run.status, 0, context);
+    assert.deepEqual(
+      run.tests.map((t) => [t.title, t.status]),
+      [
+        ['the SDK sees the mock', 'passed'],
+        ['an unattested call is still checked', 'passed'],
+      ],
+      context,
+    );
+    const line = lineOf(path.join(PROJECTS, 'jest-one-line', spec), '// mocked-internal unattested');
+    assert.deepEqual(located(run.records), [`openai.OpenAI.chat ${spec}:${line}`], context);
+  });
+
+  it('a copy loaded in a fresh registry (jest.isolateModules) is patched as well', async () => {
+    const spec = 'isolated.spec.js';
+    const run = await runJest('jest-one-line', [spec], { OPENAI_BASE_URL: mock.url });
+    assert.equal(run.status, 0, run.output);
+    const line = lineOf(path.join(PROJECTS, 'jest-one-line', spec), '// isolated unattested');
+    assert.deepEqual(located(run.records), [`openai.OpenAI.chat ${spec}:${line}`], run.output);
+  });
+
+  it("a finished test file's guard stops: two files in one worker, attested calls to a watched host, no record", async () => {
+    const run = await runJest('jest-one-line-backstop', ['--runInBand'], {
+      OPENAI_BASE_URL: mock.url,
+      MIMA_GUARD_NETWORK_HOSTS: '127.0.0.1',
+    });
+    assert.equal(run.status, 0, run.output);
+    assert.deepEqual(
+      run.tests.map((t) => t.status),
+      ['passed', 'passed'],
+      run.output,
+    );
+    assert.deepEqual(located(run.records), [], run.output);
+    assert.doesNotMatch(run.output, /torn down|JEST-01/, run.output);
+  });
+
+  it("ES module mode: `ai`'s functions, which cannot be wrapped there, are a guard problem, and no status says patched", async () => {
+    const run = await runJest('jest-one-line-esm-ai', [], {}, [
+      '--experimental-vm-modules',
+      '--no-warnings=ExperimentalWarning',
+    ]);
+    assert.equal(run.status, 0, run.output);
+    assert.deepEqual(
+      run.tests.map((t) => t.status),
+      ['passed'],
+      run.output,
+    );
+    // (The spec checks getGuardStatus(): a MimaGuardWarning emitted in Jest's sandbox is not printed
+    // when Jest runs the file in its own process.)
+  });
+
+  it('outside Jest it says on stderr that nothing was hooked, and the process goes on', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-jest-outside-'));
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, MIMA_GUARD_LOG_FILE: path.join(dir, 'log.jsonl') };
+      delete env.NODE_V8_COVERAGE;
+      const result = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `require(${JSON.stringify(path.join(ROOT, 'build', 'src', 'jest.js'))}); console.log('went on')`,
+        ],
+        { encoding: 'utf8', env },
+      );
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stdout, 'went on\n');
+      assert.match(
+        result.stderr,
+        /MimaGuardWarning.*MIMA_GUARD_JEST_UNHOOKED|MIMA_GUARD_JEST_UNHOOKED.*MimaGuardWarning/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
