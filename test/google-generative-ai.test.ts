@@ -8,6 +8,7 @@ import { captureWarnings, LOG_FILE, readRecords, ROOT, useGuard } from './helper
 import { countingReply } from './helpers/mock-http';
 import { CANARY } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
+import { GOOGLE_LOCAL_SCAN, scannedAndMarked } from './helpers/scan-markers';
 import { recordSpans } from './helpers/spans';
 
 const WORKSPACE = path.join(ROOT, 'test', 'versions', 'google-generative-ai-0');
@@ -291,5 +292,14 @@ describe('@google/generative-ai 0.24 (ES module app)', () => {
     } finally {
       fs.rmSync(logDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('mima-guard scan (@google/generative-ai)', function () {
+  this.timeout(60_000);
+
+  it('reports exactly the marked calls through the same userApi table', () => {
+    const { scanned, marked } = scannedAndMarked([path.join(GOOGLE_LOCAL_SCAN, 'google-generative-ai.ts')]);
+    assert.deepEqual(scanned, marked);
   });
 });
