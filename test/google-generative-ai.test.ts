@@ -4,55 +4,26 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { attest, getGuardStatus, MimaAttestationError, MimaGovernance } from '../src';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
-import { captureWarnings, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import { countingReply } from './helpers/mock-http';
 import { CANARY } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
 import { GOOGLE_LOCAL_SCAN, scannedAndMarked } from './helpers/scan-markers';
 import { recordSpans } from './helpers/spans';
+import {
+  load,
+  MODEL,
+  ORIGIN,
+  reply,
+  WORKSPACE,
+  type GenerativeAIModule,
+  type GenerativeModel,
+  type LangChainGoogleModule,
+} from './helpers/google-generative-ai';
 
-const WORKSPACE = path.join(ROOT, 'test', 'versions', 'google-generative-ai-0');
-const ORIGIN = 'http://gemini-legacy.test';
-const MODEL = 'gemini-1.5-flash';
 const PATCH_POINT =
   'GenerativeModel.generateContent|generateContentStream|countTokens|embedContent|batchEmbedContents,' +
   'ChatSession.sendMessage|sendMessageStream';
-
-/** The slice of the SDK the tests use. */
-interface GenerateResult {
-  response: { text(): string };
-}
-interface GenerativeModel {
-  generateContent(request: string | object): Promise<GenerateResult>;
-  generateContentStream(request: string | object): Promise<{ stream: AsyncIterable<{ text(): string }> }>;
-  countTokens(request: string | object): Promise<{ totalTokens: number }>;
-  embedContent(request: string | object): Promise<{ embedding: { values: number[] } }>;
-  batchEmbedContents(request: object): Promise<{ embeddings: Array<{ values: number[] }> }>;
-  startChat(params?: object): {
-    sendMessage(request: string): Promise<GenerateResult>;
-    sendMessageStream(request: string): Promise<{ stream: AsyncIterable<{ text(): string }> }>;
-  };
-}
-interface GenerativeAIModule {
-  GoogleGenerativeAI: new (apiKey: string) => {
-    getGenerativeModel(params: { model: string }, options?: { baseUrl?: string }): GenerativeModel;
-  };
-}
-interface ChatGoogleGenerativeAI {
-  invoke(input: string): Promise<{ content: unknown }>;
-}
-interface LangChainGoogleModule {
-  ChatGoogleGenerativeAI: new (fields: object) => ChatGoogleGenerativeAI;
-}
-
-function load<T>(name: string): T {
-  useGuard();
-  return require(require.resolve(name, { paths: [WORKSPACE] })) as T;
-}
-
-const reply = (text = 'hello') => ({
-  candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
-});
 
 /** Interceptors counting the requests that really left the client. */
 const mockGenerate = (times = 1) => countingReply(ORIGIN, /:generateContent$/, () => reply(), { times });

@@ -7,35 +7,12 @@ import * as path from 'node:path';
 import { attest, getGuardStatus, MimaAttestationError, MimaGovernance } from '../src';
 import { DEFAULT_NETWORK_HOSTS, HostMatcher } from '../src/network/hosts';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
-import { captureWarnings, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import { CANARY, chatCompletion, loadOpenAI } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
 import { GOOGLE_LOCAL_SCAN, scannedAndMarked } from './helpers/scan-markers';
 import { recordSpans } from './helpers/spans';
-
-const WORKSPACE = path.join(ROOT, 'test', 'versions', 'ollama-0');
-const MODEL = 'llama3.2';
-
-/** The slice of ollama's API the tests use. */
-interface OllamaClient {
-  chat(
-    request: object,
-  ): Promise<{ message: { content: string } } & AsyncIterable<{ message: { content: string } }>>;
-  generate(request: object): Promise<{ response: string }>;
-  embed(request: object): Promise<{ embeddings: number[][] }>;
-  embeddings(request: object): Promise<{ embedding: number[] }>;
-  list(): Promise<{ models: unknown[] }>;
-}
-interface OllamaModule {
-  Ollama: new (config?: { host?: string }) => OllamaClient;
-  default: OllamaClient;
-}
-
-/** Loads ollama's CommonJS entry (which requires dist/browser.cjs), with the guard's hooks first. */
-function loadOllama(): OllamaModule {
-  useGuard();
-  return require(require.resolve('ollama', { paths: [WORKSPACE] })) as OllamaModule;
-}
+import { loadOllama, MODEL, WORKSPACE, type OllamaClient, type OllamaModule } from './helpers/ollama';
 
 /** Ollama's replies, by endpoint; /api/chat with `"stream":true` answers NDJSON. */
 function reply(url: string, body: string): { type: string; text: string } {

@@ -4,66 +4,28 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { attest, getGuardStatus, MimaAttestationError, MimaGovernance } from '../src';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
-import { captureWarnings, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import { countingReply } from './helpers/mock-http';
 import { CANARY } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
 import { GOOGLE_LOCAL_SCAN, scannedAndMarked } from './helpers/scan-markers';
 import { recordSpans } from './helpers/spans';
+import {
+  fakeAuth,
+  loadVertexAI,
+  makeVertexAI,
+  MODEL,
+  ORIGIN,
+  reply,
+  WORKSPACE,
+  type GenerateResult,
+  type GenerativeModel,
+  type VertexAI,
+  type VertexAIModule,
+} from './helpers/vertexai';
 
-const WORKSPACE = path.join(ROOT, 'test', 'versions', 'vertexai-1');
-/** The SDK always sends to https://<apiEndpoint>/v1/…: nock answers for the stand-in endpoint. */
-const ENDPOINT = 'vertex.test';
-const ORIGIN = `https://${ENDPOINT}`;
-const MODEL = 'gemini-2.0-flash';
-
-/** The slice of the SDK the tests use. */
-interface GenerateResult {
-  response: { candidates?: Array<{ content: { parts: Array<{ text?: string }> } }> };
-}
-interface StreamResult {
-  stream: AsyncIterable<GenerateResult['response']>;
-  response: Promise<GenerateResult['response']>;
-}
-interface ChatSession {
-  sendMessage(request: string): Promise<GenerateResult>;
-  sendMessageStream(request: string): Promise<StreamResult>;
-}
-interface GenerativeModel {
-  generateContent(request: string | object): Promise<GenerateResult>;
-  generateContentStream(request: string | object): Promise<StreamResult>;
-  countTokens(request: object): Promise<{ totalTokens: number }>;
-  /** Without params the session ignores the apiEndpoint (1.12: only `if (request)` copies it). */
-  startChat(params: object): ChatSession;
-}
-interface VertexAI {
-  getGenerativeModel(params: { model: string }): GenerativeModel;
-  preview: { getGenerativeModel(params: { model: string }): GenerativeModel };
-}
-interface VertexAIModule {
-  VertexAI: new (init: object) => VertexAI;
-}
-
-const reply = (text = 'hello') => ({
-  candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
-});
 const textOf = (response: GenerateResult['response']) => response.candidates?.[0].content.parts[0].text;
 const contents = [{ role: 'user', parts: [{ text: CANARY }] }];
-
-/**
- * An auth client in place of google-auth-library's credential lookup (`googleAuthOptions.authClient`):
- * no real credentials, and it counts the token requests a call started.
- */
-function fakeAuth() {
-  const auth = {
-    tokens: 0,
-    getAccessToken() {
-      auth.tokens++;
-      return Promise.resolve({ token: 'test-token' });
-    },
-  };
-  return auth;
-}
 
 describe('@google-cloud/vertexai 1.x (CommonJS)', () => {
   let sdk: VertexAIModule;
@@ -72,21 +34,14 @@ describe('@google-cloud/vertexai 1.x (CommonJS)', () => {
   let model: GenerativeModel;
   let restoreWarn: () => void;
 
-  const makeVertex = () =>
-    new sdk.VertexAI({
-      project: 'test-project',
-      location: 'us-central1',
-      apiEndpoint: ENDPOINT,
-      googleAuthOptions: { authClient: auth },
-    });
+  const makeVertex = () => makeVertexAI(sdk, auth);
 
   before(() => {
     // The SDK's constructor prints its deprecation notice with console.warn on every client.
     const warn = console.warn;
     console.warn = () => undefined;
     restoreWarn = () => (console.warn = warn);
-    useGuard();
-    sdk = require(require.resolve('@google-cloud/vertexai', { paths: [WORKSPACE] })) as VertexAIModule;
+    sdk = loadVertexAI();
     auth = fakeAuth();
     vertex = makeVertex();
     model = vertex.getGenerativeModel({ model: MODEL });
