@@ -10,7 +10,6 @@ import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import { CANARY, chatCompletion, loadOpenAI } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
-import { GOOGLE_LOCAL_SCAN, scannedAndMarked } from './helpers/scan-markers';
 import { recordSpans } from './helpers/spans';
 import { loadOllama, MODEL, WORKSPACE, type OllamaClient, type OllamaModule } from './helpers/ollama';
 
@@ -337,16 +336,5 @@ describe('local model servers', () => {
       );
       assert.deepEqual(server?.requests, ['/api/chat']);
     });
-  });
-});
-
-describe('mima-guard scan (ollama)', function () {
-  this.timeout(60_000);
-
-  it('reports exactly the marked calls, ES imports and CommonJS require alike, through the same userApi table', () => {
-    const { scanned, marked } = scannedAndMarked(
-      ['ollama.ts', 'ollama-require.js'].map((f) => path.join(GOOGLE_LOCAL_SCAN, f)),
-    );
-    assert.deepEqual(scanned, marked);
   });
 });

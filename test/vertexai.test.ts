@@ -8,7 +8,6 @@ import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guar
 import { countingReply } from './helpers/mock-http';
 import { CANARY } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
-import { GOOGLE_LOCAL_SCAN, scannedAndMarked } from './helpers/scan-markers';
 import { recordSpans } from './helpers/spans';
 import {
   fakeAuth,
@@ -223,14 +222,5 @@ describe('@google-cloud/vertexai 1.x (ES module app)', () => {
     } finally {
       fs.rmSync(logDir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('mima-guard scan (Vertex AI)', function () {
-  this.timeout(60_000);
-
-  it('reports exactly the marked calls (a CommonJS file) through the same userApi table', () => {
-    const { scanned, marked } = scannedAndMarked([path.join(GOOGLE_LOCAL_SCAN, 'vertexai.js')]);
-    assert.deepEqual(scanned, marked);
   });
 });
