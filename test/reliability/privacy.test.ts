@@ -33,12 +33,20 @@ import { loadLitellm } from '../helpers/litellm';
 import { chatReply as mistralReply, loadMistral, makeMistral, MISTRAL_ORIGIN } from '../helpers/mistral';
 import { BASE_URL, chatCompletion, loadOpenAI, makeClient } from '../helpers/openai';
 import { sdkTableRows } from '../helpers/sdk-table';
+import {
+  load as loadGenerativeAI,
+  ORIGIN as GEMINI_LEGACY_ORIGIN,
+  type GenerativeAIModule,
+} from '../helpers/google-generative-ai';
+import { loadOllama } from '../helpers/ollama';
+import { fakeAuth, loadVertexAI, makeVertexAI, ORIGIN as VERTEX_ORIGIN } from '../helpers/vertexai';
 import { captureAllDiag, daemonConnected, tempDir, until } from './helpers';
 
 /** Content canaries start with this; a model name canary with MODEL_MARK (the span may carry the model). */
 const CONTENT_MARK = 'LEAKX';
 const MODEL_MARK = 'MODELY';
 const NUM_RUNS = 20;
+const OLLAMA_ORIGIN = 'http://ollama.test';
 
 /** What one property run puts in a request: content everywhere, and a model name. */
 interface Canaries {
@@ -98,6 +106,9 @@ describe('reliability: no request content reaches any output of the guard (fast-
     answer(MISTRAL_ORIGIN, () => mistralReply());
     answer(COHERE_ORIGIN, () => chatV2Reply());
     answer(GEMINI_ORIGIN, () => generateContentReply());
+    answer(OLLAMA_ORIGIN, () => ({ model: 'm', message: { role: 'assistant', content: 'hi' }, done: true }));
+    answer(GEMINI_LEGACY_ORIGIN, () => generateContentReply());
+    answer(VERTEX_ORIGIN, () => generateContentReply());
     bedrock = await startMockBedrock();
 
     // Header values must be ByteStrings (an SDK refuses others before any request): the ASCII part.
@@ -234,6 +245,45 @@ describe('reliability: no request content reaches any output of the guard (fast-
           }),
         ),
     });
+    const ollama = new (loadOllama().Ollama)({ host: OLLAMA_ORIGIN });
+    cases.push({
+      module: 'ollama',
+      runsHere: true,
+      call: (c) =>
+        ollama.chat({
+          model: c.model,
+          messages: [
+            { role: 'system', content: c.text },
+            { role: 'user', content: c.text },
+          ],
+        }),
+    });
+    const generativeAI = new (loadGenerativeAI<GenerativeAIModule>(
+      '@google/generative-ai',
+    ).GoogleGenerativeAI)('k');
+    cases.push({
+      module: '@google/generative-ai',
+      runsHere: true,
+      call: (c) =>
+        generativeAI
+          .getGenerativeModel(
+            { model: c.model, systemInstruction: c.text },
+            { baseUrl: GEMINI_LEGACY_ORIGIN, customHeaders: headers(c).headers },
+          )
+          .generateContent(c.text),
+    });
+    const warn = console.warn; // the Vertex SDK's deprecation notice, once per client
+    console.warn = () => undefined;
+    const vertex = makeVertexAI(loadVertexAI(), fakeAuth());
+    console.warn = warn;
+    cases.push({
+      module: '@google-cloud/vertexai',
+      runsHere: true,
+      call: (c) =>
+        vertex
+          .getGenerativeModel({ model: c.model, systemInstruction: c.text })
+          .generateContent({ contents: [{ role: 'user', parts: [{ text: c.text }] }] }),
+    });
     if (GOOGLE_GENAI_RUNS_HERE) {
       const genai = makeGenAI(loadGoogleGenAI());
       cases.push({
@@ -271,11 +321,13 @@ describe('reliability: no request content reaches any output of the guard (fast-
     );
     const covered = ['openai', '@anthropic-ai/sdk', 'groq-sdk', 'litellm', 'ai', '@mistralai/mistralai'];
     covered.push('cohere-ai', '@aws-sdk/client-bedrock-runtime', '@google/genai');
+    covered.push('ollama', '@google/generative-ai', '@google-cloud/vertexai');
     assert.deepEqual([...modules].sort(), covered.sort(), 'a privacy case per SDK (add one for a new SDK)');
   });
 
   const modules = ['openai', '@anthropic-ai/sdk', 'groq-sdk', 'litellm', 'ai', '@mistralai/mistralai'];
   modules.push('cohere-ai', '@aws-sdk/client-bedrock-runtime', '@google/genai');
+  modules.push('ollama', '@google/generative-ai', '@google-cloud/vertexai');
   for (const module of modules) {
     it(`${module}: no canary in a record, span, warning, error message or diag message (${NUM_RUNS} runs)`, async function () {
       const privacyCase = cases.find((c) => c.module === module)!;

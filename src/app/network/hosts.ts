@@ -21,6 +21,13 @@ export const DEFAULT_NETWORK_HOSTS: ReadonlyArray<readonly [entry: string, provi
   ['api.deepseek.com', 'deepseek'],
   ['api.x.ai', 'x_ai'],
   ['api.perplexity.ai', 'perplexity'],
+  // Ollama's default local server (ollama's defaultHost), by name and loopback address. Only
+  // this port: the other local model servers' defaults (llama.cpp/LocalAI 8080, vLLM 8000,
+  // text-generation-webui 5000, LM Studio 1234) are every dev server's ports too, and a request
+  // to them is no evidence of a model call. Apps add theirs with networkHosts.
+  ['localhost:11434', 'ollama'],
+  ['127.0.0.1:11434', 'ollama'],
+  ['[::1]:11434', 'ollama'],
 ];
 
 /** The provider of a host the app adds itself. */

@@ -4,10 +4,13 @@ import { anthropic } from './anthropic';
 import { bedrock } from './bedrock';
 import { cohere } from './cohere';
 import { googleGenAI } from './google-genai';
+import { googleGenerativeAI } from './google-generative-ai';
 import { groq } from './groq';
 import { litellm } from './litellm';
 import { mistral } from './mistral';
+import { ollama } from './ollama';
 import { openai } from './openai';
+import { vertexAI } from './vertexai';
 
 /** Every SDK the guard patches. Adding an SDK means adding its file and one entry here. */
 export const SDK_DEFINITIONS: readonly SdkDefinition[] = [
@@ -20,4 +23,7 @@ export const SDK_DEFINITIONS: readonly SdkDefinition[] = [
   cohere,
   ai,
   bedrock,
+  ollama,
+  googleGenerativeAI,
+  vertexAI,
 ];
