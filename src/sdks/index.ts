@@ -2,6 +2,7 @@ import type { SdkDefinition } from './definition';
 import { ai } from './ai';
 import { anthropic } from './anthropic';
 import { bedrock } from './bedrock';
+import { claudeAgentSdk } from './claude-agent-sdk';
 import { cohere } from './cohere';
 import { googleGenAI } from './google-genai';
 import { groq } from './groq';
@@ -20,4 +21,5 @@ export const SDK_DEFINITIONS: readonly SdkDefinition[] = [
   cohere,
   ai,
   bedrock,
+  claudeAgentSdk,
 ];
