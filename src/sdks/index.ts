@@ -6,9 +6,11 @@ import { claudeAgentSdk } from './claude-agent-sdk';
 import { cohere } from './cohere';
 import { googleGenAI } from './google-genai';
 import { groq } from './groq';
+import { huggingfaceInference } from './huggingface-inference';
 import { litellm } from './litellm';
 import { mistral } from './mistral';
 import { openai } from './openai';
+import { replicate } from './replicate';
 
 /** Every SDK the guard patches. Adding an SDK means adding its file and one entry here. */
 export const SDK_DEFINITIONS: readonly SdkDefinition[] = [
@@ -22,4 +24,6 @@ export const SDK_DEFINITIONS: readonly SdkDefinition[] = [
   ai,
   bedrock,
   claudeAgentSdk,
+  huggingfaceInference,
+  replicate,
 ];
