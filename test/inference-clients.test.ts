@@ -166,22 +166,30 @@ describe('@huggingface/inference 4.x (CommonJS)', () => {
   it('warn mode warns once, lets the calls through and records each one without content', async () => {
     useGuard({ mode: 'warn' });
     const capture = captureWarnings();
+    let streamed = '';
     try {
       for (let i = 0; i < 2; i++) assert.equal((await chat()).choices[0].message.content, 'hello');
+      for await (const chunk of client('/stream').chatCompletionStream({ model: 'm', messages })) {
+        streamed += chunk.choices[0].delta.content ?? '';
+      }
       await capture.settle();
     } finally {
       capture.stop();
     }
+    assert.equal(streamed, 'hello');
     assert.equal(server.requests['/v1/chat/completions'], 2);
-    assert.equal(capture.warnings.length, 1);
-    assert.match(capture.warnings[0].message, /huggingface\.chatCompletion/);
+    assert.equal(server.requests['/stream/v1/chat/completions'], 1);
+    assert.equal(capture.warnings.length, 2, 'one warning per (call site, code location)');
+    assert.ok(capture.warnings.every((w) => w.message.includes('huggingface.chatCompletion')));
     const records = await readRecords();
     assert.deepEqual(
       records.map((r) => [r.call_site, r.blocked]),
       [
         ['huggingface.chatCompletion', false],
         ['huggingface.chatCompletion', false],
+        ['huggingface.chatCompletion', false],
       ],
+      'one record per call, the stream included',
     );
     assert.ok(records.every((r) => r.code_file?.includes('inference-clients.test')));
     assert.ok(!fs.readFileSync(LOG_FILE, 'utf8').includes(CANARY));
