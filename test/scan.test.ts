@@ -11,7 +11,7 @@ import { SDK_DEFINITIONS } from '../src/app/sdks';
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'scan');
-const FIXTURE_NAMES = ['verdicts', 'shapes', 'sdks', 'mistral'];
+const FIXTURE_NAMES = ['verdicts', 'shapes', 'sdks', 'mistral', 'agents-clients'];
 
 interface Marker {
   file: string;

@@ -299,6 +299,69 @@ describe('reliability: no request content reaches any output of the guard (fast-
     } else {
       cases.push({ module: '@google/genai', runsHere: false });
     }
+    // The Claude agent SDK, against a fake Claude Code that exits at once (no real one, no network).
+    const versions = path.join(__dirname, '..', '..', '..', 'test', 'versions');
+    const claudeCode = path.join(tempDir('mima-priv-claude-'), 'fake-claude.js');
+    fs.writeFileSync(claudeCode, `#!${process.execPath}\nprocess.exit(3);\n`, { mode: 0o700 });
+    const claude = require(
+      require.resolve('@anthropic-ai/claude-agent-sdk', {
+        paths: [path.join(versions, 'claude-agent-sdk-0')],
+      }),
+    ) as { query(params: object): AsyncIterable<unknown> };
+    cases.push({
+      module: '@anthropic-ai/claude-agent-sdk',
+      runsHere: true,
+      call: async (c) => {
+        const session = claude.query({
+          prompt: c.text,
+          options: { pathToClaudeCodeExecutable: claudeCode, model: c.model, systemPrompt: c.text },
+        });
+        // The fake's exit ends the session with the SDK's own error, which is not the guard's output.
+        await (async () => {
+          for await (const message of session) void message;
+        })().catch(() => undefined);
+      },
+    });
+    const inferenceClients = path.join(versions, 'inference-clients');
+    const hfOrigin = 'http://huggingface.test';
+    answer(hfOrigin, () => chatCompletion());
+    const { InferenceClient } = require(
+      require.resolve('@huggingface/inference', { paths: [inferenceClients] }),
+    ) as {
+      InferenceClient: new (
+        token: string,
+        options: object,
+      ) => { chatCompletion(args: object): Promise<unknown> };
+    };
+    const hf = new InferenceClient('hf_test', { endpointUrl: hfOrigin });
+    cases.push({
+      module: '@huggingface/inference',
+      runsHere: true,
+      call: (c) =>
+        hf.chatCompletion({
+          model: c.model,
+          messages: [
+            { role: 'system', content: c.text },
+            { role: 'user', content: c.text },
+          ],
+        }),
+    });
+    const replicateOrigin = 'http://replicate.test';
+    answer(replicateOrigin, () => ({ id: 'p', status: 'succeeded', output: 'x', urls: {} }));
+    const Replicate = require(require.resolve('replicate', { paths: [inferenceClients] })) as new (
+      options: object,
+    ) => { predictions: { create(options: object): Promise<unknown> } };
+    const replicate = new Replicate({ auth: 'r8_test', baseUrl: `${replicateOrigin}/v1` });
+    cases.push({
+      module: 'replicate',
+      runsHere: true,
+      call: (c) =>
+        replicate.predictions.create({
+          model: c.model,
+          input: { prompt: c.text },
+          webhook_events_filter: [],
+        }),
+    });
   });
 
   after(async () => {
@@ -322,12 +385,14 @@ describe('reliability: no request content reaches any output of the guard (fast-
     const covered = ['openai', '@anthropic-ai/sdk', 'groq-sdk', 'litellm', 'ai', '@mistralai/mistralai'];
     covered.push('cohere-ai', '@aws-sdk/client-bedrock-runtime', '@google/genai');
     covered.push('ollama', '@google/generative-ai', '@google-cloud/vertexai');
+    covered.push('@anthropic-ai/claude-agent-sdk', '@huggingface/inference', 'replicate');
     assert.deepEqual([...modules].sort(), covered.sort(), 'a privacy case per SDK (add one for a new SDK)');
   });
 
   const modules = ['openai', '@anthropic-ai/sdk', 'groq-sdk', 'litellm', 'ai', '@mistralai/mistralai'];
   modules.push('cohere-ai', '@aws-sdk/client-bedrock-runtime', '@google/genai');
   modules.push('ollama', '@google/generative-ai', '@google-cloud/vertexai');
+  modules.push('@anthropic-ai/claude-agent-sdk', '@huggingface/inference', 'replicate');
   for (const module of modules) {
     it(`${module}: no canary in a record, span, warning, error message or diag message (${NUM_RUNS} runs)`, async function () {
       const privacyCase = cases.find((c) => c.module === module)!;

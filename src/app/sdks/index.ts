@@ -2,15 +2,18 @@ import type { SdkDefinition } from './definition';
 import { ai } from './ai';
 import { anthropic } from './anthropic';
 import { bedrock } from './bedrock';
+import { claudeAgentSdk } from './claude-agent-sdk';
 import { cohere } from './cohere';
 import { googleGenAI } from './google-genai';
 import { googleGenerativeAI } from './google-generative-ai';
 import { groq } from './groq';
+import { huggingfaceInference } from './huggingface-inference';
 import { litellm } from './litellm';
 import { mistral } from './mistral';
 import { ollama } from './ollama';
 import { openai } from './openai';
 import { vertexAI } from './vertexai';
+import { replicate } from './replicate';
 
 /** Every SDK the guard patches. Adding an SDK means adding its file and one entry here. */
 export const SDK_DEFINITIONS: readonly SdkDefinition[] = [
@@ -26,4 +29,7 @@ export const SDK_DEFINITIONS: readonly SdkDefinition[] = [
   ollama,
   googleGenerativeAI,
   vertexAI,
+  claudeAgentSdk,
+  huggingfaceInference,
+  replicate,
 ];
