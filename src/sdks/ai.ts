@@ -196,7 +196,7 @@ function agentModel(agent: unknown): unknown {
  * A model object names its provider; a model id string goes to the default global provider: the
  * Vercel AI Gateway ('gateway', the AI SDK's own id for it), unless the app set another one.
  */
-function providerOf(model: unknown): string {
+export function providerOf(model: unknown): string {
   if (typeof model === 'string') {
     return (globalThis as { AI_SDK_DEFAULT_PROVIDER?: unknown }).AI_SDK_DEFAULT_PROVIDER
       ? 'default'
@@ -208,7 +208,7 @@ function providerOf(model: unknown): string {
   return ownEntry(PROVIDER_NAMES, `${first}.${second}`) ?? ownEntry(PROVIDER_NAMES, first) ?? first;
 }
 
-function modelIdOf(model: unknown): string | undefined {
+export function modelIdOf(model: unknown): string | undefined {
   if (typeof model === 'string') return model;
   const id = (model as { modelId?: unknown } | null | undefined)?.modelId;
   return typeof id === 'string' ? id : undefined;

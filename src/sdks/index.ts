@@ -1,11 +1,13 @@
 import type { SdkDefinition } from './definition';
 import { ai } from './ai';
+import { AI_SDK_PROVIDERS } from './ai-sdk-providers';
 import { anthropic } from './anthropic';
 import { bedrock } from './bedrock';
 import { cohere } from './cohere';
 import { googleGenAI } from './google-genai';
 import { groq } from './groq';
 import { litellm } from './litellm';
+import { mastra } from './mastra';
 import { mistral } from './mistral';
 import { openai } from './openai';
 
@@ -20,4 +22,6 @@ export const SDK_DEFINITIONS: readonly SdkDefinition[] = [
   cohere,
   ai,
   bedrock,
+  ...AI_SDK_PROVIDERS,
+  mastra,
 ];
