@@ -20,6 +20,8 @@ export interface AiSdkProviderSpec {
   /** Second segment of the call-site names: `ai-sdk.openai.doGenerate`. */
   name: string;
   supportedVersions: string;
+  /** The model methods its models have, for the README's call-site names (default: all three). */
+  methods?: readonly string[];
 }
 
 /** The methods of the model interfaces that send a request (LanguageModel, EmbeddingModel, ...). */
@@ -48,7 +50,7 @@ export function aiSdkProvider(spec: AiSdkProviderSpec): SdkDefinition {
         locate: modelMethods,
       },
     ],
-    callSites: MODEL_METHODS.map((method) => `${prefix}.${method}`),
+    callSites: (spec.methods ?? MODEL_METHODS).map((method) => `${prefix}.${method}`),
     userApi: { prefix, clients: [] },
     describe(self, _args, name) {
       return {

@@ -6,7 +6,13 @@ import { aiSdkProvider } from './ai-sdk-provider';
  */
 export const AI_SDK_PROVIDERS = [
   aiSdkProvider({ module: '@ai-sdk/openai', name: 'openai', supportedVersions: '>=3.0.0 <5' }),
-  aiSdkProvider({ module: '@ai-sdk/anthropic', name: 'anthropic', supportedVersions: '>=3.0.0 <5' }),
+  aiSdkProvider({
+    module: '@ai-sdk/anthropic',
+    name: 'anthropic',
+    supportedVersions: '>=3.0.0 <5',
+    // Anthropic has no embedding model.
+    methods: ['doGenerate', 'doStream'],
+  }),
   aiSdkProvider({ module: '@ai-sdk/google', name: 'google', supportedVersions: '>=3.0.0 <5' }),
   aiSdkProvider({
     module: '@ai-sdk/amazon-bedrock',
