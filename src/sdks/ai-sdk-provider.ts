@@ -27,6 +27,20 @@ export interface AiSdkProviderSpec {
 /** The methods of the model interfaces that send a request (LanguageModel, EmbeddingModel, ...). */
 const MODEL_METHODS = ['doGenerate', 'doStream', 'doEmbed'];
 
+/**
+ * For the scan: the model types of @ai-sdk/provider's specification versions 2 to 4, whose
+ * request methods user code calls (`model.doGenerate(...)`); a provider's factories return them.
+ */
+const MODEL_TYPES = ['Language', 'Embedding', 'Image', 'Speech', 'Transcription', 'Video'].flatMap((kind) =>
+  ['V2', 'V3', 'V4'].map((version) => `${kind}Model${version}`),
+);
+const MODEL_API = {
+  prefix: 'ai-sdk',
+  clients: [],
+  declaredIn: '@ai-sdk/provider',
+  classes: [{ names: MODEL_TYPES, methods: MODEL_METHODS }],
+};
+
 /** An id no provider knows: the factories only build a model object with it, nothing is sent. */
 const PROBE_MODEL_ID = 'mima-guard-probe';
 
@@ -51,7 +65,7 @@ export function aiSdkProvider(spec: AiSdkProviderSpec): SdkDefinition {
       },
     ],
     callSites: (spec.methods ?? MODEL_METHODS).map((method) => `${prefix}.${method}`),
-    userApi: { prefix, clients: [] },
+    userApi: MODEL_API,
     describe(self, _args, name) {
       return {
         callSite: `${prefix}.${name}`,
