@@ -306,6 +306,19 @@ for (const major of [6, 7] as const) {
       ]);
     });
 
+    it('@ai-sdk/amazon-bedrock/anthropic (Anthropic’s API on Bedrock): blocked before any request', async () => {
+      useGuard({ mode: 'block' });
+      const { createBedrockAnthropic } = requireFrom(aiWorkspace(7), '@ai-sdk/amazon-bedrock/anthropic');
+      const model = (createBedrockAnthropic({ baseURL: server.baseURL, region: 'us-east-1' }) as Factory)(
+        'anthropic.claude-test',
+      );
+      await assert.rejects(
+        async () => model.doGenerate(PROMPT),
+        isBlockedAt('ai-sdk.amazon-bedrock.doGenerate'),
+      );
+      assert.equal(server.total(), 0);
+    });
+
     describe('spans', () => {
       const { exporter } = recordSpans();
 

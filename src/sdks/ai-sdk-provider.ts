@@ -20,6 +20,8 @@ export interface AiSdkProviderSpec {
   /** Second segment of the call-site names: `ai-sdk.openai.doGenerate`. */
   name: string;
   supportedVersions: string;
+  /** Other entries with a provider instance of their own (Bedrock's `anthropic`), by file. */
+  extraFiles?: readonly string[];
   /** The model methods its models have, for the README's call-site names (default: all three). */
   methods?: readonly string[];
 }
@@ -58,7 +60,13 @@ export function aiSdkProvider(spec: AiSdkProviderSpec): SdkDefinition {
         // The entry's default provider instance makes every model class the entry bundles; the
         // `internal` entry (a second bundle: Azure, Vertex and Bedrock's Anthropic build on it)
         // exports its classes.
-        files: ['dist/index.js', 'dist/index.mjs', 'dist/internal/index.js', 'dist/internal/index.mjs'],
+        files: [
+          'dist/index.js',
+          'dist/index.mjs',
+          'dist/internal/index.js',
+          'dist/internal/index.mjs',
+          ...(spec.extraFiles ?? []),
+        ],
         inEntryModule: true,
         label: 'model classes.doGenerate|doStream|doEmbed',
         locate: modelMethods,
@@ -89,13 +97,24 @@ export function aiSdkProvider(spec: AiSdkProviderSpec): SdkDefinition {
 function modelMethods(exports: unknown): PatchTarget[] {
   if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return [];
   const prototypes = new Set<object>();
+  const creators: object[] = [];
   for (const key of Object.keys(exports)) {
     const value = readExport(exports, key);
     if (typeof value !== 'function') continue;
     if (isProviderInstance(value)) {
       for (const proto of probedModelPrototypes(value)) prototypes.add(proto);
+    } else if (key.startsWith('create')) {
+      creators.push(value);
     } else if (value.prototype) {
       prototypes.add(value.prototype as object);
+    }
+  }
+  // A default instance whose factories need a setting from the environment (Bedrock's Anthropic
+  // needs a region to build a model): a provider made with the settings given here instead.
+  if (prototypes.size === 0) {
+    for (const create of creators) {
+      const provider = probeProvider(create);
+      if (provider) for (const proto of probedModelPrototypes(provider)) prototypes.add(proto);
     }
   }
   const targets: PatchTarget[] = [];
@@ -113,6 +132,18 @@ function modelMethods(exports: unknown): PatchTarget[] {
 function readExport(exports: object, key: string): unknown {
   try {
     return (exports as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Settings every provider factory takes, so that none is read from the environment. */
+const PROBE_SETTINGS = { baseURL: 'http://127.0.0.1:9', apiKey: 'mima-guard-probe', region: 'us-east-1' };
+
+function probeProvider(create: object): object | undefined {
+  try {
+    const provider = (create as (settings: object) => unknown)(PROBE_SETTINGS);
+    return typeof provider === 'function' && isProviderInstance(provider) ? provider : undefined;
   } catch {
     return undefined;
   }

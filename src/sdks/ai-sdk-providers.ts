@@ -18,5 +18,7 @@ export const AI_SDK_PROVIDERS = [
     module: '@ai-sdk/amazon-bedrock',
     name: 'amazon-bedrock',
     supportedVersions: '>=5.0.0 <6',
+    // `@ai-sdk/amazon-bedrock/anthropic`: Anthropic's Messages API on Bedrock, its own provider.
+    extraFiles: ['dist/anthropic/index.js'],
   }),
 ];

@@ -74,6 +74,8 @@ const OPERATIONS: Record<string, string> = {
 const PROVIDER_NAMES: Record<string, string> = {
   azure: 'azure.ai.openai',
   'amazon-bedrock': 'aws.bedrock',
+  // Bedrock's Anthropic models: 'bedrock.anthropic.messages'.
+  bedrock: 'aws.bedrock',
   'google.vertex': 'gcp.vertex_ai',
   google: 'gcp.gemini',
   mistral: 'mistral_ai',
