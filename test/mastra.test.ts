@@ -44,6 +44,7 @@ async function callSites(): Promise<string[]> {
     let withModel: MastraAgent;
     /** An agent over Mastra's model router: its own bundled provider copies send the request. */
     let withRouter: MastraAgent;
+    let modelFor: (id: string) => object;
 
     before(async function () {
       this.timeout(120_000);
@@ -56,6 +57,7 @@ async function callSites(): Promise<string[]> {
         createOpenAI(options: object): { chat(id: string): object };
       };
       const openai = createOpenAI({ baseURL: `${server.baseURL}/v1`, apiKey: 'test-key' });
+      modelFor = (id) => openai.chat(id);
       withModel = new Agent({
         id: 'a',
         name: 'a',
@@ -107,6 +109,37 @@ async function callSites(): Promise<string[]> {
         'mastra.Agent.generate',
         'mastra.Agent.stream',
       ]);
+    });
+
+    it('a tool of the agent that calls a model itself is a record of its own', async () => {
+      useGuard({ mode: 'report' });
+      const { createTool } = require(require.resolve('@mastra/core/tools', { paths: [WORKSPACE] })) as {
+        createTool(config: object): object;
+      };
+      const { z } = require(require.resolve('zod', { paths: [WORKSPACE] })) as typeof import('zod');
+      const { createAnthropic } = require(require.resolve('@ai-sdk/anthropic', { paths: [ROOT] })) as {
+        createAnthropic(options: object): (id: string) => { doGenerate(options: object): Promise<unknown> };
+      };
+      const inner = createAnthropic({ baseURL: `${server.baseURL}/v1`, apiKey: 'test-key' })('claude-test');
+      const lookup = createTool({
+        id: 'lookup',
+        description: 'looks up',
+        inputSchema: z.object({}),
+        execute: async () => {
+          await inner.doGenerate({ prompt: [{ role: 'user', content: [{ type: 'text', text: CANARY }] }] });
+          return 'found';
+        },
+      });
+      const agent = new Agent({
+        id: 't',
+        name: 't',
+        instructions: 'Use the tool.',
+        model: modelFor('gpt-test'),
+        tools: { lookup },
+      });
+      await agent.generate(CANARY, { maxSteps: 2 });
+      assert.equal(server.requests.get('/v1/messages'), 1, 'the tool ran and its call went through');
+      assert.deepEqual(await callSites(), ['mastra.Agent.generate', 'ai-sdk.anthropic.doGenerate']);
     });
 
     describe('spans', () => {

@@ -24,8 +24,8 @@ function openaiChat(body: {
   tools?: unknown[];
   messages?: Array<{ role: string }>;
 }): [string, string] {
-  if (body.stream) return ['text/event-stream', chatStreamBody('streamed')];
   const toolTurn = body.tools?.length && !body.messages?.some((message) => message.role === 'tool');
+  if (body.stream) return ['text/event-stream', toolTurn ? toolCallStream() : chatStreamBody('streamed')];
   if (!toolTurn) return ['application/json', JSON.stringify(chatCompletion('hello'))];
   const reply = chatCompletion('');
   Object.assign(reply.choices[0], { finish_reason: 'tool_calls' });
@@ -34,6 +34,20 @@ function openaiChat(body: {
     tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
   });
   return ['application/json', JSON.stringify(reply)];
+}
+
+/** A streamed reply that calls the tool `lookup` with no arguments. */
+function toolCallStream(): string {
+  const chunk = (delta: object, finish: string | null) => ({
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'gpt-test',
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
+  const call = { index: 0, id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } };
+  const events = [chunk({ role: 'assistant', tool_calls: [call] }, null), chunk({}, 'tool_calls')];
+  return events.map((event) => `data: ${JSON.stringify(event)}\n\n`).join('') + 'data: [DONE]\n\n';
 }
 
 const ANTHROPIC_MESSAGE = {
