@@ -92,7 +92,9 @@ describe('mima-guard scan', function () {
 
   it('finds a call of every SDK the guard patches, by the package it resolves to', () => {
     const packages = new Set([...reports.values()].flatMap((report) => report.sites.map((s) => s.package)));
-    assert.deepEqual([...packages].sort(), SDK_DEFINITIONS.map((sdk) => sdk.module).sort());
+    // The AI SDK providers' models are typed by @ai-sdk/provider, which reports for all of them.
+    const declaring = new Set(SDK_DEFINITIONS.map((sdk) => sdk.userApi.declaredIn ?? sdk.module));
+    assert.deepEqual([...packages].sort(), [...declaring].sort());
   });
 
   it('counts each verdict in the summary', () => {

@@ -74,6 +74,8 @@ const OPERATIONS: Record<string, string> = {
 const PROVIDER_NAMES: Record<string, string> = {
   azure: 'azure.ai.openai',
   'amazon-bedrock': 'aws.bedrock',
+  // Bedrock's Anthropic models: 'bedrock.anthropic.messages'.
+  bedrock: 'aws.bedrock',
   'google.vertex': 'gcp.vertex_ai',
   google: 'gcp.gemini',
   mistral: 'mistral_ai',
@@ -196,7 +198,7 @@ function agentModel(agent: unknown): unknown {
  * A model object names its provider; a model id string goes to the default global provider: the
  * Vercel AI Gateway ('gateway', the AI SDK's own id for it), unless the app set another one.
  */
-function providerOf(model: unknown): string {
+export function providerOf(model: unknown): string {
   if (typeof model === 'string') {
     return (globalThis as { AI_SDK_DEFAULT_PROVIDER?: unknown }).AI_SDK_DEFAULT_PROVIDER
       ? 'default'
@@ -208,7 +210,7 @@ function providerOf(model: unknown): string {
   return ownEntry(PROVIDER_NAMES, `${first}.${second}`) ?? ownEntry(PROVIDER_NAMES, first) ?? first;
 }
 
-function modelIdOf(model: unknown): string | undefined {
+export function modelIdOf(model: unknown): string | undefined {
   if (typeof model === 'string') return model;
   const id = (model as { modelId?: unknown } | null | undefined)?.modelId;
   return typeof id === 'string' ? id : undefined;

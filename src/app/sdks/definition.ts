@@ -78,6 +78,12 @@ export interface SdkDefinition {
 export interface UserApi {
   /** First segment of the scan's call-site names, the runtime's ('openai', 'google-genai'). */
   prefix: string;
+  /**
+   * The package that declares what the table names, when it is not the module itself: the AI SDK
+   * providers' models are typed by @ai-sdk/provider's model types, which every provider shares,
+   * so the scan reports a call on one under that package.
+   */
+  declaredIn?: string;
   /** Client classes: a call reached through one is named `<prefix>.<Client>.<first property after it>`. */
   clients: readonly string[];
   /** Functions the package exports, by name (ai's generateText, litellm's completion). */

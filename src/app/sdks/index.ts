@@ -1,5 +1,6 @@
 import type { SdkDefinition } from './definition';
 import { ai } from './ai';
+import { AI_SDK_PROVIDERS } from './ai-sdk-providers';
 import { anthropic } from './anthropic';
 import { bedrock } from './bedrock';
 import { claudeAgentSdk } from './claude-agent-sdk';
@@ -9,6 +10,7 @@ import { googleGenerativeAI } from './google-generative-ai';
 import { groq } from './groq';
 import { huggingfaceInference } from './huggingface-inference';
 import { litellm } from './litellm';
+import { mastra } from './mastra';
 import { mistral } from './mistral';
 import { ollama } from './ollama';
 import { openai } from './openai';
@@ -32,4 +34,6 @@ export const SDK_DEFINITIONS: readonly SdkDefinition[] = [
   claudeAgentSdk,
   huggingfaceInference,
   replicate,
+  ...AI_SDK_PROVIDERS,
+  mastra,
 ];

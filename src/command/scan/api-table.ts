@@ -31,7 +31,9 @@ export class ApiTable {
     program: TS.Program,
   ) {
     for (const sdk of definitions) {
-      this.#byModule.set(sdk.module, sdk);
+      // Definitions that share a declaring package (the AI SDK providers) share one table.
+      const declaredIn = sdk.userApi.declaredIn ?? sdk.module;
+      if (!this.#byModule.has(declaredIn)) this.#byModule.set(declaredIn, sdk);
       const api = sdk.userApi;
       for (const name of api.functions ?? []) this.names.add(name);
       for (const rule of api.classes ?? []) {
@@ -165,6 +167,10 @@ function memberOwner(
   const parent = declaration.parent;
   if ((ts.isClassLike(parent) || ts.isInterfaceDeclaration(parent)) && parent.name) {
     return { name: parent.name.text, isClass: ts.isClassLike(parent) };
+  }
+  // `type LanguageModelV3 = { doGenerate(...): ... }`: @ai-sdk/provider's model types.
+  if (ts.isTypeLiteralNode(parent) && ts.isTypeAliasDeclaration(parent.parent)) {
+    return { name: parent.parent.name.text, isClass: false };
   }
   return undefined;
 }

@@ -46,7 +46,7 @@ export function scan(options: ScanOptions): ScanReport {
       column: at.character + 1,
       call_site: call.callSite,
       expression: call.expression,
-      package: call.member.sdk.module,
+      package: call.member.sdk.userApi.declaredIn ?? call.member.sdk.module,
       ...classifier.classify(call),
     };
   });
