@@ -242,8 +242,8 @@ function formattedStack(): unknown {
  * call paths are found in one capture.
  */
 const firstFrames = new Map<AnyFunction, number>();
-/** The starting points are this module's function and each guard copy's handler: a handful. */
-const MAX_STARTING_POINTS = 16;
+/** The starting points are this module's function and each patched method's wrapper. */
+const MAX_STARTING_POINTS = 256;
 const MAX_FRAMES = 50;
 
 /**

@@ -231,16 +231,18 @@ export function onUnattestedCall(
   self: unknown,
   args: unknown[],
   name: string,
+  below: AnyFunction = onUnattestedCall,
 ): unknown {
   let blocked: MimaAttestationError | undefined;
   try {
     const call = definition.describe(self, args, name);
     if (countingCalls) countCall(call.callSite, false);
-    // The caller is below this function on the stack: the guard's frames above it are skipped.
-    blocked = shared.active?.check(call, onUnattestedCall);
+    // The caller is below the patched method's wrapper (or this function) on the stack: the
+    // guard's frames above it are skipped without being captured.
+    blocked = shared.active?.check(call, below);
   } catch (error) {
     try {
-      shared.active?.checkFailed(definition.module, error, onUnattestedCall);
+      shared.active?.checkFailed(definition.module, error, below);
     } catch {
       // At the stack limit even the fallback can overflow: the guard's RangeError stays here.
     }

@@ -55,7 +55,10 @@ describe('esbuild bundle with the modules option (test/fixtures/bundle)', functi
   }
 
   async function runFile(file: string, mode: Mode, ...flags: string[]) {
-    const logFile = path.join(out, `${path.basename(file)}-${mode}${flags.join('')}.jsonl`);
+    const logFile = path.join(
+      out,
+      `${path.relative(out, file).replace(/\W/g, '_')}-${mode}${flags.join('')}.jsonl`,
+    );
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.NODE_V8_COVERAGE; // coverage is measured on build/src, not on the bundle
     const { stdout, stderr } = await run(process.execPath, [...flags, file], {
@@ -127,6 +130,28 @@ describe('esbuild bundle with the modules option (test/fixtures/bundle)', functi
       Array(3).fill(`openai.OpenAI.chat ${line}`),
     );
     assert.equal(new Set(records.map((r) => r.id)).size, 3);
+  });
+
+  it('the guard bundled from its own build, with its source maps: the record names the app, not the guard', async () => {
+    // esbuild follows the guard's own .js.map files into its TypeScript (src/*.ts of this
+    // repository, outside node_modules): only the patched method's wrapper, below which the stack
+    // is captured, keeps the guard's frames from being taken for the caller's.
+    const linked = path.join(out, 'linked');
+    await esbuild.build({
+      entryPoints: [APP],
+      bundle: true,
+      platform: 'node',
+      sourcemap: true,
+      outdir: linked,
+      alias: { '@mima-governance/instrumentation-guard': path.join(ROOT, 'build', 'src', 'index.js') },
+      logLevel: 'silent',
+    });
+    const { stdout, records } = await runFile(path.join(linked, 'app.js'), 'report', '--enable-source-maps');
+    assert.equal((JSON.parse(stdout) as { unattested: string }).unattested, 'sent');
+    assert.deepEqual(
+      records.map((r) => `${r.code_file}:${r.code_line}`),
+      [where()],
+    );
   });
 
   it('without source maps the call is still blocked, with no code location (the bundle is all one file)', async () => {
