@@ -109,13 +109,16 @@ export interface DeferredStack {
 }
 
 /**
- * The caller's location now, or, under Node's source maps, the stack to find it in off the call
- * path (resolveDeferredStack). Never throws.
+ * The caller's location now, or, under Node's source maps in a bundle that holds the guard, the
+ * stack to find it in off the call path (resolveDeferredStack). Never throws.
  */
 export function captureCallLocationOrStack(
   below: AnyFunction = captureCallLocation,
 ): CodeLocation | DeferredStack | undefined {
-  if (!nodeSourceMaps()) return captureCallLocation(below);
+  // Only a bundle that holds the guard: its map is the large one, on disk next to it. Code that
+  // Node maps from memory (Jest's transform under process.setSourceMapsEnabled, ts-node) has maps
+  // only Node's formatter reaches, so the formatted stack is read there, as before.
+  if (!GUARD_BUNDLED || !nodeSourceMaps()) return captureCallLocation(below);
   let limit: unknown;
   try {
     limit = Error.stackTraceLimit;

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { findSourceMap, type SourceMap } from 'node:module';
 import * as url from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { guardLog } from '../safe-log';
@@ -51,7 +52,9 @@ export function prepareMap(file: string): void {
 /** A file whose last lines name no map is not sent to a worker (most of an app's files). */
 function start(file: string): State {
   if (states.size >= MAX_FILES) states.clear();
-  const state: State = mayHaveMap(file) ? 'pending' : 'none';
+  // Code run from memory (Jest's and ts-node's transforms, a loader hook) differs from the file on
+  // disk: Node has its map from the source it compiled, and only Node can answer for it.
+  const state: State = mayHaveMap(file) ? 'pending' : nodeMapOf(file) ? 'node' : 'none';
   states.set(file, state);
   if (state === 'pending') decodeInWorker(file);
   return state;
@@ -133,11 +136,17 @@ function decodeInWorker(file: string): void {
   }
 }
 
-/** Node's own map, for what this decoder does not read (an index map, a map over http:). */
+function nodeMapOf(file: string): SourceMap | undefined {
+  try {
+    return findSourceMap(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Node's own map: for code run from memory, and what this decoder does not read (an index map, http:). */
 function nodeLookUp(file: string, line: number, column: number): { file: string; line: number } | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { findSourceMap } = require('node:module') as typeof import('node:module');
     const entry = findSourceMap(file)?.findEntry(line - 1, column - 1) as
       { originalSource?: string; originalLine?: number } | undefined;
     if (!entry?.originalSource || entry.originalLine === undefined) return undefined;
