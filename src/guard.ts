@@ -1,13 +1,13 @@
 import type * as nodeCrypto from 'node:crypto';
 import { context, type Context } from '@opentelemetry/api';
 import { isCovered, runCovered, runCoveredIfCarried } from './attestation';
+import type { CodeLocation } from './call-location';
 import {
   captureCallLocationOrStack,
   prepareCallerMaps,
   resolveDeferredStack,
-  type CodeLocation,
   type DeferredStack,
-} from './call-location';
+} from './sinks/deferred-stack';
 import { isCoveredTransport } from './covered-transport';
 import type { ResolvedConfig } from './config';
 import { countCall, countingCalls, insideCountedCall, runCounted } from './coverage/call-counts';

@@ -1,4 +1,5 @@
-import { resolveDeferredStack, type CodeLocation, type DeferredStack } from '../call-location';
+import type { CodeLocation } from '../call-location';
+import { resolveDeferredStack, type DeferredStack } from './deferred-stack';
 import { guardLog } from '../safe-log';
 import { drainAtExit, exitFlushIsTrusted } from './exit-flush';
 import { whenMapReady } from './source-maps';
