@@ -27,6 +27,9 @@ export interface Sizes {
   /** Static scan: files in the generated project; scan processes. */
   scanFiles: number;
   scanRuns: number;
+  /** Bundle: processes per variant (with and without source maps); unattested calls in each. */
+  bundleProcesses: number;
+  bundleCalls: number;
 }
 
 const FULL: Sizes = {
@@ -49,6 +52,8 @@ const FULL: Sizes = {
   startupRuns: 20,
   scanFiles: 1000,
   scanRuns: 3,
+  bundleProcesses: 5,
+  bundleCalls: 200,
 };
 
 /** Every case, briefly: it proves the cases run and lose nothing, not how fast they are. */
@@ -72,6 +77,8 @@ const QUICK: Sizes = {
   startupRuns: 3,
   scanFiles: 200,
   scanRuns: 1,
+  bundleProcesses: 1,
+  bundleCalls: 20,
 };
 
 export const CASE_NAMES = [
@@ -83,6 +90,7 @@ export const CASE_NAMES = [
   'memory',
   'startup',
   'scan',
+  'bundle',
 ] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
 

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { bundleCase } from './cases/bundle';
 import { daemonCase } from './cases/daemon';
 import { jsonlCase } from './cases/jsonl';
 import { loopbackCase } from './cases/loopback';
@@ -30,6 +31,7 @@ const CASES: Record<CaseName, { title: string; run: (ctx: CaseContext) => Promis
   memory: { title: 'Memory', run: memoryCase },
   startup: { title: 'Start-up: require + enable, then require("openai")', run: startupCase },
   scan: { title: 'Static scan: mima-guard scan of a generated project', run: scanCase },
+  bundle: { title: 'esbuild bundle, with and without --enable-source-maps', run: bundleCase },
 };
 
 /** The package root: results.json goes to its bench/, whatever the working directory. */
@@ -77,7 +79,9 @@ async function main(): Promise<void> {
     `node ${host.node} ${host.platform}, ${host.nproc} CPUs (${host.cpu}), ${new Date().toISOString()}`,
   );
 
-  const needsServer = selected.some((name) => name === 'loopback' || name === 'no-attest');
+  const needsServer = selected.some(
+    (name) => name === 'loopback' || name === 'no-attest' || name === 'bundle',
+  );
   const server = needsServer ? await startLoopbackServer() : undefined;
   const env: NodeJS.ProcessEnv = {
     BENCH_TMP_DIR: tmp,

@@ -16,6 +16,7 @@ import { installGuard, lineOf, startMockOpenAI, type MockOpenAI } from './helper
  */
 const PROJECT = path.join(ROOT, 'test', 'fixtures', 'bundle');
 const APP = path.join(PROJECT, 'src', 'app.js');
+const EXIT_APP = path.join(PROJECT, 'src', 'exit-app.js');
 const run = promisify(execFile);
 
 describe('esbuild bundle with the modules option (test/fixtures/bundle)', function () {
@@ -23,6 +24,7 @@ describe('esbuild bundle with the modules option (test/fixtures/bundle)', functi
   this.slow(5_000);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-bundle-'));
   const bundle = path.join(out, 'app.js');
+  const exitBundle = path.join(out, 'exit-app.js');
   const where = () => `${path.join('src', 'app.js')}:${lineOf(APP, '// unattested')}`;
   let mock: MockOpenAI;
   let inputs: string[];
@@ -31,11 +33,11 @@ describe('esbuild bundle with the modules option (test/fixtures/bundle)', functi
     installGuard(PROJECT);
     mock = await startMockOpenAI();
     const result = await esbuild.build({
-      entryPoints: [APP],
+      entryPoints: [APP, EXIT_APP],
       bundle: true,
       platform: 'node',
       sourcemap: true,
-      outfile: bundle,
+      outdir: out,
       metafile: true,
       logLevel: 'silent',
     });
@@ -48,10 +50,18 @@ describe('esbuild bundle with the modules option (test/fixtures/bundle)', functi
   });
 
   async function runBundle(mode: Mode, ...flags: string[]) {
-    const logFile = path.join(out, `${mode}${flags.join('')}.jsonl`);
+    const { stdout, stderr, records } = await runFile(bundle, mode, ...flags);
+    return { ...(JSON.parse(stdout) as { attested: string; unattested: string }), stderr, records };
+  }
+
+  async function runFile(file: string, mode: Mode, ...flags: string[]) {
+    const logFile = path.join(
+      out,
+      `${path.relative(out, file).replace(/\W/g, '_')}-${mode}${flags.join('')}.jsonl`,
+    );
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.NODE_V8_COVERAGE; // coverage is measured on build/src, not on the bundle
-    const { stdout } = await run(process.execPath, [...flags, bundle], {
+    const { stdout, stderr } = await run(process.execPath, [...flags, file], {
       cwd: PROJECT,
       env: {
         ...env,
@@ -68,7 +78,7 @@ describe('esbuild bundle with the modules option (test/fixtures/bundle)', functi
           .filter(Boolean)
           .map((line) => JSON.parse(line) as DetectionRecord)
       : [];
-    return { ...(JSON.parse(stdout) as { attested: string; unattested: string }), records };
+    return { stdout, stderr, records };
   }
 
   it('bundles openai and the guard (nothing for the module hooks to see)', () => {
@@ -98,6 +108,52 @@ describe('esbuild bundle with the modules option (test/fixtures/bundle)', functi
     );
   });
 
+  it('warn mode, --enable-source-maps: the warning names the source line', async () => {
+    const result = await runBundle('warn', '--enable-source-maps');
+    assert.equal(result.unattested, 'sent');
+    assert.match(
+      result.stderr,
+      new RegExp(`Unattested AI call openai\\.OpenAI\\.chat at ${escape(where())} `),
+    );
+    assert.deepEqual(
+      result.records.map((r) => `${r.code_file}:${r.code_line}`),
+      [where()],
+    );
+  });
+
+  it('--enable-source-maps, process.exit() right after three calls: three records at the source line', async () => {
+    // The map is decoded off the event loop; an exit that comes first decodes it on the way out.
+    const { records } = await runFile(exitBundle, 'report', '--enable-source-maps');
+    const line = `${path.join('src', 'exit-app.js')}:${lineOf(EXIT_APP, '// unattested')}`;
+    assert.deepEqual(
+      records.map((r) => `${r.call_site} ${r.code_file}:${r.code_line}`),
+      Array(3).fill(`openai.OpenAI.chat ${line}`),
+    );
+    assert.equal(new Set(records.map((r) => r.id)).size, 3);
+  });
+
+  it('the guard bundled from its own build, with its source maps: the record names the app, not the guard', async () => {
+    // esbuild follows the guard's own .js.map files into its TypeScript (src/*.ts of this
+    // repository, outside node_modules): only the patched method's wrapper, below which the stack
+    // is captured, keeps the guard's frames from being taken for the caller's.
+    const linked = path.join(out, 'linked');
+    await esbuild.build({
+      entryPoints: [APP],
+      bundle: true,
+      platform: 'node',
+      sourcemap: true,
+      outdir: linked,
+      alias: { '@mima-governance/instrumentation-guard': path.join(ROOT, 'build', 'src', 'index.js') },
+      logLevel: 'silent',
+    });
+    const { stdout, records } = await runFile(path.join(linked, 'app.js'), 'report', '--enable-source-maps');
+    assert.equal((JSON.parse(stdout) as { unattested: string }).unattested, 'sent');
+    assert.deepEqual(
+      records.map((r) => `${r.code_file}:${r.code_line}`),
+      [where()],
+    );
+  });
+
   it('without source maps the call is still blocked, with no code location (the bundle is all one file)', async () => {
     const result = await runBundle('block');
     assert.equal(result.attested, 'hello');
@@ -107,3 +163,7 @@ describe('esbuild bundle with the modules option (test/fixtures/bundle)', functi
     );
   });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -154,12 +154,13 @@ describe('@anthropic-ai/claude-agent-sdk 0.x (a CommonJS app: require() of the E
   describe('mima.ai_call span', () => {
     const { exporter } = recordSpans({ mode: 'block' });
 
-    it('carries anthropic, invoke_agent and the model the options name, never the prompt', () => {
+    it('carries anthropic, invoke_agent and the model the options name, never the prompt', async () => {
       assert.throws(() => sdk.query({ prompt: PROMPT, options: options() }), MimaAttestationError);
       assert.throws(
         () => sdk.query({ prompt: PROMPT, options: { pathToClaudeCodeExecutable: fake.executable } }),
         MimaAttestationError,
       );
+      await new Promise((resolve) => setImmediate(resolve)); // records are finished after the call
       const spans = exporter.getFinishedSpans();
       assert.deepEqual(
         spans.map((s) => [

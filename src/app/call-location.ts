@@ -94,7 +94,7 @@ function locate(below: AnyFunction): CodeLocation | undefined {
 }
 
 /** Sets Error.stackTraceLimit where the app left it writable; false where it cannot be set. */
-function setStackTraceLimit(limit: unknown): boolean {
+export function setStackTraceLimit(limit: unknown): boolean {
   try {
     // Reflect.set answers false for a frozen Error instead of throwing.
     return Reflect.set(Error, 'stackTraceLimit', limit) && Error.stackTraceLimit === limit;
@@ -120,9 +120,9 @@ function formattedStack(): unknown {
  * call paths are found in one capture.
  */
 const firstFrames = new Map<AnyFunction, number>();
-/** The starting points are this module's function and each guard copy's handler: a handful. */
-const MAX_STARTING_POINTS = 16;
-const MAX_FRAMES = 50;
+/** The starting points are this module's function and each patched method's wrapper. */
+export const MAX_STARTING_POINTS = 256;
+export const MAX_FRAMES = 50;
 
 /**
  * Node's own source maps (--enable-source-maps), or a stack formatter someone installed in
@@ -135,7 +135,7 @@ function sourceMapsEnabled(): boolean {
   return typeof prepare === 'function' && prepare.name !== 'ErrorPrepareStackTrace';
 }
 
-const structuredFrames = (_error: Error, frames: NodeJS.CallSite[]) => frames;
+export const structuredFrames = (_error: Error, frames: NodeJS.CallSite[]) => frames;
 
 /**
  * The first caller frame among the structured frames (up to Error.stackTraceLimit of them), and
@@ -183,7 +183,7 @@ const callerFiles = new Map<string, string | null>();
 let callerFilesCwd = '';
 const MAX_CALLER_FILES = 1000;
 
-function callerFile(name: string): string | undefined {
+export function callerFile(name: string): string | undefined {
   const cwd = process.cwd();
   if (cwd !== callerFilesCwd || callerFiles.size >= MAX_CALLER_FILES) {
     callerFiles.clear();
@@ -253,7 +253,7 @@ function isAbsoluteFile(file: string): boolean {
   return file.length > 3 && drive >= 97 && drive <= 122 && file[1] === ':' && file[2] === '\\';
 }
 
-function isLibraryFrame(file: string): boolean {
+export function isLibraryFrame(file: string): boolean {
   return (
     file.includes(`${path.sep}node_modules${path.sep}`) ||
     isGuardFile(file) ||

@@ -1,12 +1,20 @@
 import type * as nodeCrypto from 'node:crypto';
+import { context, type Context } from '@opentelemetry/api';
 import { isCovered, runCovered, runCoveredIfCarried } from './attestation';
-import { captureCallLocation } from './call-location';
+import type { CodeLocation } from './call-location';
+import {
+  captureCallLocationOrStack,
+  prepareCallerMaps,
+  resolveDeferredStack,
+  type DeferredStack,
+} from './sinks/deferred-stack';
 import { isCoveredTransport } from './covered-transport';
 import type { ResolvedConfig } from './config';
 import { countCall, countingCalls, insideCountedCall, runCounted } from './coverage/call-counts';
 import { errorKind, MimaAttestationError } from './errors';
 import type { AnyMethod, SdkDefinition } from './sdks/definition';
 import type { SinkChain } from './sinks/chain';
+import { deferRecord, drainingAtExit } from './sinks/pending-records';
 import type { Reporting } from './sinks/reporting';
 import { HostMatcher } from './network/hosts';
 import type { CallDescription, DetectionRecord } from './types';
@@ -55,6 +63,7 @@ export class GuardRuntime {
   ) {
     this.sinks = reporting.chain;
     this.networkHosts = config.networkBackstop ? new HostMatcher(config.networkHosts) : undefined;
+    if (config.captureCallSite) prepareCallerMaps();
   }
 
   /** An unattested SDK call: in block mode, the error the SDK definition fails the call with. */
@@ -108,9 +117,12 @@ export class GuardRuntime {
   }
 
   /**
-   * Builds and reports the record; warns when `warning` (an extra sentence, or '') is given.
+   * Decides on the call path what the decision needs (block mode's location, for its error) and
+   * keeps the call's time, active context and stack; the record is built, warned about and
+   * reported off the call path (pending-records.ts), in call order, before anything that awaits
+   * the call runs. `warning`: an extra sentence for the warning, or '' (undefined: no warning).
    * `below`: the guard's function on the stack under which the caller is (see captureCallLocation).
-   * Returns the caller's file:line, when known.
+   * Returns the caller's file:line, when known now.
    */
   private detect(
     call: CallDescription,
@@ -118,10 +130,35 @@ export class GuardRuntime {
     warning: string | undefined,
     below?: AnyFunction,
   ): string | undefined {
-    const { mode, workspaceId, captureCallSite } = this.config;
-    const location = captureCallSite ? captureCallLocation(below) : undefined;
+    const time = Date.now();
+    const parent = context.active();
+    let where: CodeLocation | DeferredStack | undefined = this.config.captureCallSite
+      ? captureCallLocationOrStack(below)
+      : undefined;
+    if (blocked && where !== undefined && 'holder' in where) {
+      // The error names the location now: a map not decoded yet is decoded on this thread, once.
+      const resolved = resolveDeferredStack(where, false);
+      where = resolved === 'pending' ? undefined : resolved;
+    }
+    deferRecord({
+      where,
+      finish: (location) => this.finish(call, blocked, warning, time, parent, location),
+    });
+    return where !== undefined && !('holder' in where) ? `${where.file}:${where.line}` : undefined;
+  }
+
+  /** The record of a call detected at `time`, its warning, and its reporting to the sinks. */
+  private finish(
+    call: CallDescription,
+    blocked: boolean,
+    warning: string | undefined,
+    time: number,
+    parent: Context,
+    location: CodeLocation | undefined,
+  ): void {
+    const { mode, workspaceId } = this.config;
     const record: DetectionRecord = {
-      ts: new Date().toISOString(),
+      ts: new Date(time).toISOString(),
       call_site: call.callSite,
       attested: false,
       mode,
@@ -140,11 +177,10 @@ export class GuardRuntime {
       // still goes out, and block mode still blocks.
     }
     try {
-      this.sinks.report(record, call);
+      this.sinks.report(record, call, { parent, time });
     } catch (error) {
       log.error(`failed to report an unattested call to ${call.callSite}`, error);
     }
-    return where;
   }
 
   private warn(record: DetectionRecord, where: string | undefined, note: string): void {
@@ -153,12 +189,18 @@ export class GuardRuntime {
       if (this.warned.has(key)) return;
       this.warned.add(key);
     }
-    process.emitWarning(
+    const message =
       `Unattested AI call ${record.call_site}${where ? ` at ${where}` : ''} runs outside attest(). ` +
-        'Wrap the function that makes it in attest() to attest it.' +
-        note,
-      { type: WARNING_TYPE, code: 'MIMA_UNATTESTED_CALL' },
-    );
+      'Wrap the function that makes it in attest() to attest it.' +
+      note;
+    if (!drainingAtExit()) {
+      process.emitWarning(message, { type: WARNING_TYPE, code: 'MIMA_UNATTESTED_CALL' });
+      return;
+    }
+    // At exit no tick comes for emitWarning's own emit: the 'warning' event is emitted now, so
+    // Node's printer (absent under --no-warnings) and the app's listeners get it as usual.
+    const warning = Object.assign(new Error(message), { name: WARNING_TYPE, code: 'MIMA_UNATTESTED_CALL' });
+    process.emit('warning', warning);
   }
 }
 
@@ -189,16 +231,18 @@ export function onUnattestedCall(
   self: unknown,
   args: unknown[],
   name: string,
+  below: AnyFunction = onUnattestedCall,
 ): unknown {
   let blocked: MimaAttestationError | undefined;
   try {
     const call = definition.describe(self, args, name);
     if (countingCalls) countCall(call.callSite, false);
-    // The caller is below this function on the stack: the guard's frames above it are skipped.
-    blocked = shared.active?.check(call, onUnattestedCall);
+    // The caller is below the patched method's wrapper (or this function) on the stack: the
+    // guard's frames above it are skipped without being captured.
+    blocked = shared.active?.check(call, below);
   } catch (error) {
     try {
-      shared.active?.checkFailed(definition.module, error, onUnattestedCall);
+      shared.active?.checkFailed(definition.module, error, below);
     } catch {
       // At the stack limit even the fallback can overflow: the guard's RangeError stays here.
     }

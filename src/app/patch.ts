@@ -53,7 +53,7 @@ function guardedMethod(definition: SdkDefinition, original: AnyMethod, name: str
     if (handling === module) return original.apply(this, args);
     const attested = isAttestedOrCovered();
     if (attested && !countingCalls) return original.apply(this, args);
-    return decide(definition, original, this, args, name, attested);
+    return decide(definition, original, this, args, name, attested, wrapper);
   };
   Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
   wrapper[ORIGINAL] = original;
@@ -80,13 +80,15 @@ function decide(
   args: unknown[],
   name: string,
   attested: boolean,
+  wrapper: AnyMethod,
 ): unknown {
   const module = definition.module;
   if (attested) return handleOnce(module, () => onAttestedCall(definition, original, self, args, name));
   if (isAttestedClient(self) || isAttestedClient(definition.clientKeyOf?.(self))) {
     return handleOnce(module, () => onAttestedClientCall(definition, original, self, args, name));
   }
-  return handleOnce(module, () => onUnattestedCall(definition, original, self, args, name));
+  // The wrapper is where the caller's frames begin: the stack is captured below it.
+  return handleOnce(module, () => onUnattestedCall(definition, original, self, args, name, wrapper));
 }
 
 /** Every method the guard has patched, across SDK copies and guard instances. */

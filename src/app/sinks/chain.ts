@@ -1,8 +1,9 @@
 import type { CallDescription, DetectionRecord } from '../types';
-import type { RecordSink } from './sink';
+import type { RecordOrigin, RecordSink } from './sink';
 import { guardLog } from '../safe-log';
 import { warnUnpatchedRequest } from '../blind-spots';
 import { NETWORK_CALL_SITE_PREFIX } from '../network/backstop';
+import { drainPendingRecords } from './pending-records';
 
 const log = guardLog;
 
@@ -28,17 +29,17 @@ export class SinkChain {
     private readonly always: RecordSink[] = [],
   ) {}
 
-  report(record: DetectionRecord, call: CallDescription): void {
+  report(record: DetectionRecord, call: CallDescription, origin?: RecordOrigin): void {
     if (record.call_site.startsWith(NETWORK_CALL_SITE_PREFIX)) warnUnpatchedRequest(record.call_site);
     let takenBy: RecordSink | undefined;
     for (const sink of this.sinks) {
-      if (offer(sink, record, call)) {
+      if (offer(sink, record, call, origin)) {
         takenBy = sink;
         break;
       }
     }
     for (const sink of this.always) {
-      if (sink !== takenBy) offer(sink, record, call);
+      if (sink !== takenBy) offer(sink, record, call, origin);
     }
   }
 
@@ -49,13 +50,19 @@ export class SinkChain {
 
   /** In order, so that what a sink hands to its fallback while flushing is flushed too. */
   async flush(): Promise<void> {
+    drainPendingRecords(true); // records still being built go to their sinks first
     for (const sink of this.members) await sink.flush();
   }
 }
 
-function offer(sink: RecordSink, record: DetectionRecord, call: CallDescription): boolean {
+function offer(
+  sink: RecordSink,
+  record: DetectionRecord,
+  call: CallDescription,
+  origin: RecordOrigin | undefined,
+): boolean {
   try {
-    const taken = sink.write(record, call);
+    const taken = sink.write(record, call, origin);
     if (failingSinks.size > 0) failingSinks.delete(sink.name);
     return taken;
   } catch (error) {

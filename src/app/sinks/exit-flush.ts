@@ -47,8 +47,17 @@ export const exitFlushIsTrusted = isMainThread && real;
 
 const sinks = new Set<SyncFlushable>();
 let listening = false;
+/** Run before any sink's flush: records still being built off the call path (pending-records.ts). */
+const beforeSinks: (() => void)[] = [];
 
 function flushAll(): void {
+  for (const drain of beforeSinks) {
+    try {
+      drain();
+    } catch (error) {
+      guardLog.error('the guard failed to finish its records at exit', error);
+    }
+  }
   for (const sink of sinks) {
     try {
       sink.flushSync();
@@ -187,6 +196,11 @@ const SIGNAL_BY_NUMBER = new Map<number, string>(
 export function flushAtExit(sink: SyncFlushable): void {
   sinks.add(sink);
   startListening();
+}
+
+/** Runs `drain` at exit (as flushAtExit) before every sink's flush: it hands the sinks records. */
+export function drainAtExit(drain: () => void): void {
+  if (!beforeSinks.includes(drain)) beforeSinks.push(drain);
 }
 
 export function stopFlushingAtExit(sink: SyncFlushable): void {

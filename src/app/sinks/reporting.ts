@@ -3,6 +3,7 @@ import { defaultLogFile, type ResolvedConfig } from '../config';
 import { SinkChain } from './chain';
 import { DaemonSink } from './daemon-sink';
 import { JsonlFileSink } from './jsonl-sink';
+import { drainPendingRecords } from './pending-records';
 import { SpanSink } from './span-sink';
 
 /** The sinks one configuration reports through, and the writers a reconfiguration may keep. */
@@ -60,6 +61,7 @@ function jsonlSink(config: ResolvedConfig, file: string): JsonlFileSink {
  * could not take move on to the new file rather than wait for a file nobody writes to any more.
  */
 export async function retireReporting(previous: Reporting, next: Reporting | undefined): Promise<void> {
+  drainPendingRecords(true); // records still being built go to the sinks they were made for
   const kept = new Set(next?.chain.members ?? []);
   if (!kept.has(previous.daemon)) await previous.daemon.close();
   if (kept.has(previous.jsonl)) return;

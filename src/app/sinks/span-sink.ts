@@ -14,7 +14,7 @@ import {
   SPAN_NAME_AI_CALL,
 } from '../semconv';
 import type { CallDescription, DetectionRecord } from '../types';
-import type { RecordSink } from './sink';
+import type { RecordOrigin, RecordSink } from './sink';
 
 /**
  * A `mima.ai_call` span, child of the caller's active span, when a TracerProvider records
@@ -26,11 +26,13 @@ export class SpanSink implements RecordSink {
 
   constructor(private readonly tracer: () => Tracer) {}
 
-  write(record: DetectionRecord, call: CallDescription): boolean {
-    const span = this.tracer().startSpan(SPAN_NAME_AI_CALL, {
-      kind: SpanKind.INTERNAL,
-      attributes: spanAttributes(record, call),
-    });
+  write(record: DetectionRecord, call: CallDescription, origin?: RecordOrigin): boolean {
+    // Made after the call (pending-records.ts): its parent and start are the call's.
+    const span = this.tracer().startSpan(
+      SPAN_NAME_AI_CALL,
+      { kind: SpanKind.INTERNAL, attributes: spanAttributes(record, call), startTime: origin?.time },
+      origin?.parent,
+    );
     if (!span.isRecording()) {
       span.end();
       return false;
