@@ -21,6 +21,7 @@ import { enableGuard } from '../../src/enable';
 import { activeGuard } from '../../src/guard';
 import type { DetectionRecord } from '../../src/types';
 import { contractCases, type ContractEnv } from './contract';
+import { packageDir } from './install-dir';
 import { startMockServer } from './mock-server';
 import type { ModuleSystem, RowContext } from './row';
 import { CONFORMANCE_ROWS } from './rows';
@@ -31,20 +32,12 @@ const importModule = new Function('url', 'return import(url)') as (url: string) 
 export interface CaseOutcome {
   name: string;
   error?: string;
+  skipped?: string;
 }
 
 export interface ChildReport {
   version: string;
   cases: CaseOutcome[];
-}
-
-/** The directory of `name` as Node would find it from `dir`: node_modules of dir or an ancestor. */
-export function packageDir(name: string, dir: string): string | undefined {
-  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
-    const candidate = path.join(at, 'node_modules', name);
-    if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
-    if (path.dirname(at) === at) return undefined;
-  }
 }
 
 /**
@@ -122,8 +115,8 @@ async function main(): Promise<void> {
     if (fs.existsSync(logFile)) fs.truncateSync(logFile, 0);
     env.warnings.length = 0;
     try {
-      await contractCase.run(env);
-      cases.push({ name: contractCase.name });
+      const result = await contractCase.run(env);
+      cases.push({ name: contractCase.name, ...(result && { skipped: result.skipped }) });
     } catch (error) {
       cases.push({ name: contractCase.name, error: error instanceof Error ? error.message : String(error) });
     }

@@ -28,11 +28,12 @@ for (const row of CONFORMANCE_ROWS) {
           }
         });
         for (const contractCase of contractCases(row)) {
-          it(contractCase.name, () => {
+          it(contractCase.name, function () {
             if (failure) throw failure;
             const outcome = report!.cases.find((c) => c.name === contractCase.name);
             if (!outcome) throw new Error('the case did not run');
             if (outcome.error) throw new Error(outcome.error);
+            if (outcome.skipped) this.skip();
           });
         }
       });

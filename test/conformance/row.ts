@@ -30,6 +30,8 @@ export interface Helper {
   name: string;
   /** Runs it to the end and returns the reply text ('hello' from the mock). */
   run(client: any, ctx: RowContext): Promise<string>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** False where this version does not ship the helper (it came in a later minor): the case is skipped. */
+  available?(client: any, ctx: RowContext): boolean; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** The helper only reads a response (asResponse): its unattested form is not a separate call. */
   attestedOnly?: boolean;
 }

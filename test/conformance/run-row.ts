@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { satisfiesRange } from '../../src/version-range';
-import { packageDir, type ChildReport } from './child';
+import type { ChildReport } from './child';
+import { packageDir } from './install-dir';
 import type { ConformanceRow, ModuleSystem } from './row';
 
 const BUILD = path.resolve(__dirname, '..', '..');

@@ -17,7 +17,12 @@ export const litellmRow: ConformanceRow = {
   moduleSystems: ['cjs', 'esm'],
   server: 'http',
   reply: chatReply,
-  client: ({ sdk }) => sdk,
+  client: ({ sdk, origin }) => {
+    // litellm before 0.8 hands the openai client neither apiKey nor baseUrl: it reads the environment.
+    process.env.OPENAI_API_KEY ??= 'test-key';
+    process.env.OPENAI_BASE_URL ??= `${origin}/v1`;
+    return sdk;
+  },
   call: async (litellm, { origin }) => (await litellm.completion(params(origin))).choices[0].message.content,
   stream: async (litellm, { origin }) =>
     streamedText(await litellm.completion({ ...params(origin), stream: true })),

@@ -23,7 +23,14 @@ export async function streamedText(stream: AsyncIterable<Chunk>): Promise<string
 /** openai 4 keeps parse/stream/runTools under beta.chat.completions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const helperHost = (client: any, version: string) =>
-  version.startsWith('4.') ? client.beta.chat.completions : client.chat.completions;
+  version.startsWith('4.') ? client.beta?.chat?.completions : client.chat.completions;
+
+/** A helper of chat.completions (beta in openai 4), present in this version. */
+const has =
+  (method: string) =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  (client: any, { version }: { version: string }) =>
+    typeof helperHost(client, version)?.[method] === 'function';
 
 const noopTool = {
   type: 'function',
@@ -56,15 +63,18 @@ export const openaiRow: ConformanceRow = {
     },
     {
       name: 'chat.completions.parse',
+      available: has('parse'),
       run: async (client, { version }) =>
         (await helperHost(client, version).parse(body)).choices[0].message.content,
     },
     {
       name: 'chat.completions.stream',
+      available: has('stream'),
       run: async (client, { version }) => helperHost(client, version).stream(body).finalContent(),
     },
     {
       name: 'chat.completions.runTools',
+      available: has('runTools'),
       run: async (client, { version }) =>
         helperHost(client, version)
           .runTools({ ...body, tools: [noopTool] })
