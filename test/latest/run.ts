@@ -28,7 +28,7 @@ function fail(label: string, message: string): void {
 
 async function reachable(): Promise<string | undefined> {
   try {
-    await npm(['view', 'openai', 'version'], 60_000);
+    await npm(['view', 'openai', 'version', '--fetch-retries=0', '--fetch-timeout=15000'], 30_000);
     return undefined;
   } catch (error) {
     return (error as Error).message;
