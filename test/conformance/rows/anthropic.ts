@@ -29,6 +29,14 @@ export const anthropicRow: ConformanceRow = {
       run: async (client) => (await client.messages.create(messageBody).withResponse()).data.content[0].text,
     },
     {
+      name: 'asResponse',
+      attestedOnly: true,
+      run: async (client) => {
+        const response = await client.messages.create(messageBody).asResponse();
+        return (await response.json()).content[0].text;
+      },
+    },
+    {
       name: 'messages.stream (MessageStream)',
       run: async (client) => client.messages.stream(messageBody).finalText(),
     },
