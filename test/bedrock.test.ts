@@ -86,14 +86,6 @@ describe('@aws-sdk/client-bedrock-runtime 3.x', () => {
     assert.deepEqual(await readRecords(), []);
   });
 
-  it('lets an attested Converse through and records nothing', async () => {
-    useGuard({ mode: 'block' });
-    const answer = await attest(() => client.send(converse()))();
-    assert.equal(answer.stopReason, 'end_turn');
-    assert.deepEqual(server.requests, [`/model/${encodeURIComponent(MODEL_ID)}/converse`]);
-    assert.deepEqual(await readRecords(), []);
-  });
-
   it('block mode rejects Converse with MimaAttestationError before any request leaves', async () => {
     useGuard({ mode: 'block' });
     const promise = client.send(converse());

@@ -102,16 +102,6 @@ describe('@mistralai/mistralai 2.x (a CommonJS app: require() of the ES module)'
     await assert.rejects(chat(), MimaAttestationError, 'another client stays guarded');
   });
 
-  it('block mode rejects chat.stream before the stream request is sent', async () => {
-    useGuard({ mode: 'block' });
-    const seen = mockChatStream();
-    await assert.rejects(
-      client.chat.stream({ model: MISTRAL_MODEL, messages }),
-      (error: unknown) => error instanceof MimaAttestationError && error.callSite === 'mistral.Mistral.chat',
-    );
-    assert.equal(seen.requests, 0, 'the streaming request never left');
-  });
-
   it("block mode hands the standalone functions the SDK's own error Result", async () => {
     useGuard({ mode: 'block' });
     const seen = mockChat();

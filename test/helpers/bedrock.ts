@@ -1,5 +1,6 @@
+import * as http from 'node:http';
 import * as http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ROOT, useGuard } from './guard';
@@ -38,36 +39,79 @@ export interface MockBedrock {
 }
 
 /**
- * The SDK's default handler in Node is NodeHttp2Handler, which speaks HTTP/2 only: the mock is a
- * cleartext HTTP/2 (h2c) server, which the handler reaches through an `http://` endpoint.
+ * The SDK's default handler in Node is NodeHttp2Handler (HTTP/2 only) since 3.5xx; the first 3.x
+ * releases used NodeHttpHandler (HTTP/1.1). One port serves both, told apart by the HTTP/2
+ * connection preface: a cleartext HTTP/2 (h2c) server, which the handler reaches through an
+ * `http://` endpoint, or an HTTP/1.1 server with the same replies.
  */
 export async function startMockBedrock(): Promise<MockBedrock> {
   const requests: string[] = [];
+  const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
-  const server = http2.createServer();
-  server.on('session', (session) => {
+  const h2 = http2.createServer();
+  h2.on('session', (session) => {
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
   });
-  server.on('stream', (stream, headers) => {
+  h2.on('stream', (stream, headers) => {
     const requestPath = String(headers[':path']);
     requests.push(requestPath);
     stream.resume();
     stream.on('end', () => reply(stream, requestPath));
   });
+  const h1 = http.createServer((req, res) => {
+    const requestPath = req.url ?? '/';
+    requests.push(requestPath);
+    req.resume();
+    req.on('end', () => reply(http1Stream(res), requestPath));
+  });
+  await Promise.all([h1, h2].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
+  // The front port passes each connection on, bytes untouched, to the server of its protocol.
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.once('data', (first: Buffer) => {
+      const target = first.toString('latin1').startsWith('PRI * HTTP/2') ? h2 : h1;
+      const upstream = net.connect((target.address() as net.AddressInfo).port, '127.0.0.1');
+      sockets.add(upstream);
+      upstream.on('close', () => sockets.delete(upstream));
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+      upstream.write(first);
+      socket.pipe(upstream).pipe(socket);
+    });
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port } = server.address() as net.AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     async close() {
       for (const session of sessions) session.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      for (const socket of sockets) socket.destroy();
+      h1.closeAllConnections();
+      await Promise.all([server, h1, h2].map((s) => new Promise((resolve) => s.close(resolve))));
     },
   };
 }
 
-function reply(stream: http2.ServerHttp2Stream, requestPath: string): void {
+type ReplyStream = Pick<http2.ServerHttp2Stream, 'respond' | 'end'>;
+
+/** The part of an HTTP/2 stream reply() uses, over an HTTP/1.1 response. */
+function http1Stream(res: http.ServerResponse): ReplyStream {
+  return {
+    respond(headers: http2.OutgoingHttpHeaders = {}) {
+      const { ':status': status, ...rest } = headers;
+      res.writeHead(Number(status ?? 200), rest);
+    },
+    end(body?: unknown) {
+      res.end(body);
+      return this;
+    },
+  } as ReplyStream;
+}
+
+function reply(stream: ReplyStream, requestPath: string): void {
   const operation = requestPath.split('/').pop();
   if (operation === 'converse') {
     stream.respond({ ':status': 200, 'content-type': 'application/json' });
@@ -81,6 +125,11 @@ function reply(stream: http2.ServerHttp2Stream, requestPath: string): void {
         eventMessage('messageStop', { stopReason: 'end_turn' }),
       ]),
     );
+  } else if (operation === 'invoke-with-response-stream') {
+    // Each chunk's payload carries the model's own JSON, base64-encoded.
+    const bytes = Buffer.from(JSON.stringify({ completion: 'hello' })).toString('base64');
+    stream.respond({ ':status': 200, 'content-type': 'application/vnd.amazon.eventstream' });
+    stream.end(eventMessage('chunk', { bytes }));
   } else if (operation === 'invoke') {
     stream.respond({ ':status': 200, 'content-type': 'application/json' });
     stream.end(JSON.stringify({ completion: 'hello' }));
