@@ -39,31 +39,19 @@ import {
   type GenerativeAIModule,
 } from '../helpers/google-generative-ai';
 import { loadOllama } from '../helpers/ollama';
+import {
+  aiSdkPrivacyCases,
+  canaryHeaders,
+  CONTENT_MARK,
+  MODEL_MARK,
+  type Canaries,
+  type PrivacyCase,
+} from '../helpers/privacy-cases-ai-sdk';
 import { fakeAuth, loadVertexAI, makeVertexAI, ORIGIN as VERTEX_ORIGIN } from '../helpers/vertexai';
 import { captureAllDiag, daemonConnected, tempDir, until } from './helpers';
 
-/** Content canaries start with this; a model name canary with MODEL_MARK (the span may carry the model). */
-const CONTENT_MARK = 'LEAKX';
-const MODEL_MARK = 'MODELY';
 const NUM_RUNS = 20;
 const OLLAMA_ORIGIN = 'http://ollama.test';
-
-/** What one property run puts in a request: content everywhere, and a model name. */
-interface Canaries {
-  /** A content canary: the mark, a token, then arbitrary text (quotes, newlines, other scripts). */
-  text: string;
-  token: string;
-  model: string;
-}
-
-type Call = (c: Canaries) => Promise<unknown>;
-
-/** Per SDK: how to make one request full of canaries (messages, system prompt, tools, metadata, headers). */
-interface PrivacyCase {
-  module: string;
-  runsHere: boolean;
-  call?: Call;
-}
 
 describe('reliability: no request content reaches any output of the guard (fast-check, every SDK)', function () {
   this.timeout(120_000);
@@ -74,6 +62,7 @@ describe('reliability: no request content reaches any output of the guard (fast-
   let otlpServer: http.Server;
   let daemon: DaemonHandle | undefined;
   let bedrock: MockBedrock | undefined;
+  let aiSdk: Awaited<ReturnType<typeof aiSdkPrivacyCases>> | undefined;
   let logFile: string;
   let daemonLog: string;
   let socketPath: string;
@@ -111,8 +100,7 @@ describe('reliability: no request content reaches any output of the guard (fast-
     answer(VERTEX_ORIGIN, () => generateContentReply());
     bedrock = await startMockBedrock();
 
-    // Header values must be ByteStrings (an SDK refuses others before any request): the ASCII part.
-    const headers = (c: Canaries) => ({ headers: { 'x-canary': `${CONTENT_MARK}${c.token}` } });
+    const headers = (c: Canaries) => ({ headers: canaryHeaders(c) });
     const openai = makeClient(loadOpenAI(6));
     cases.push({
       module: 'openai',
@@ -362,6 +350,9 @@ describe('reliability: no request content reaches any output of the guard (fast-
           webhook_events_filter: [],
         }),
     });
+    // The AI SDK providers used directly (model.doGenerate) and Mastra's Agent.
+    aiSdk = await aiSdkPrivacyCases();
+    cases.push(...aiSdk.cases);
   });
 
   after(async () => {
@@ -369,6 +360,7 @@ describe('reliability: no request content reaches any output of the guard (fast-
     useGuard({ mode: 'warn', socketPath: SOCKET_PATH }).setTracerProvider(trace.getTracerProvider());
     await daemon?.close();
     await bedrock?.close();
+    await aiSdk?.close();
     await provider.shutdown();
     otlpServer.closeAllConnections();
     await new Promise((resolve) => otlpServer.close(resolve));
@@ -386,13 +378,27 @@ describe('reliability: no request content reaches any output of the guard (fast-
     covered.push('cohere-ai', '@aws-sdk/client-bedrock-runtime', '@google/genai');
     covered.push('ollama', '@google/generative-ai', '@google-cloud/vertexai');
     covered.push('@anthropic-ai/claude-agent-sdk', '@huggingface/inference', 'replicate');
+    covered.push('@ai-sdk/openai', '@ai-sdk/anthropic', '@ai-sdk/google', '@ai-sdk/amazon-bedrock');
+    covered.push('@mastra/core');
     assert.deepEqual([...modules].sort(), covered.sort(), 'a privacy case per SDK (add one for a new SDK)');
+  });
+
+  it('the AI SDK provider and Mastra cases send their request (report mode), so their runs prove something', async () => {
+    useGuard({ mode: 'report', logFile, socketPath }).setTracerProvider(provider);
+    for (const privacyCase of aiSdk!.cases.filter((c) => c.runsHere)) {
+      const before = aiSdk!.requests();
+      const canaries = { token: 'sanity0000', text: `${CONTENT_MARK}sanity`, model: `${MODEL_MARK}sanity` };
+      await privacyCase.call!(canaries);
+      assert.ok(aiSdk!.requests() > before, `${privacyCase.module} reached the provider server`);
+    }
   });
 
   const modules = ['openai', '@anthropic-ai/sdk', 'groq-sdk', 'litellm', 'ai', '@mistralai/mistralai'];
   modules.push('cohere-ai', '@aws-sdk/client-bedrock-runtime', '@google/genai');
   modules.push('ollama', '@google/generative-ai', '@google-cloud/vertexai');
   modules.push('@anthropic-ai/claude-agent-sdk', '@huggingface/inference', 'replicate');
+  modules.push('@ai-sdk/openai', '@ai-sdk/anthropic', '@ai-sdk/google', '@ai-sdk/amazon-bedrock');
+  modules.push('@mastra/core');
   for (const module of modules) {
     it(`${module}: no canary in a record, span, warning, error message or diag message (${NUM_RUNS} runs)`, async function () {
       const privacyCase = cases.find((c) => c.module === module)!;
