@@ -162,7 +162,10 @@ function resourceNamesOf(client: unknown): Set<string> {
   return names;
 }
 
-/** Own properties holding an SDK resource (an object whose `_client` is the client), path-cased. */
+/**
+ * Own properties holding an SDK resource (an object whose `_client`, or before openai 4.19 `client`,
+ * is the client), path-cased.
+ */
 function resourcesOf(owner: unknown, client: object): Array<{ name: string; value: object }> {
   if (owner === null || typeof owner !== 'object') return [];
   const found: Array<{ name: string; value: object }> = [];
@@ -170,7 +173,9 @@ function resourcesOf(owner: unknown, client: object): Array<{ name: string; valu
     const descriptor = Object.getOwnPropertyDescriptor(owner, key);
     const value: unknown = descriptor && 'value' in descriptor ? descriptor.value : undefined;
     if (value === null || typeof value !== 'object' || value === client) continue;
-    if ((value as { _client?: unknown })._client === client) found.push({ name: snakeCase(key), value });
+    const resource = value as { _client?: unknown; client?: unknown };
+    if (resource._client === client || resource.client === client)
+      found.push({ name: snakeCase(key), value });
   }
   return found;
 }
