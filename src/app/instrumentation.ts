@@ -100,9 +100,12 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     warnIfEsmAppUnhooked(Object.keys(this.resolved.modules).length);
   }
 
-  /** A version or layout the guard cannot patch: its calls are not checked, said on stderr once per kind. */
+  /**
+   * A version or layout the guard cannot patch: its calls are not checked, said on stderr once per
+   * problem (the sentence names package, version and patch point), so each SDK affected is named.
+   */
   private warnPatchProblem(problem: string): void {
-    warnGuardProblem(patchProblemCode(problem), problem);
+    warnGuardProblem(patchProblemCode(problem), problem, problem);
   }
 
   override disable(): void {

@@ -4,7 +4,8 @@ import { guardLog } from './safe-log';
  * The guard's own blind spots ("calls are not checked", "records cannot be kept") are said where
  * people look: `process.emitWarning` prints them on stderr by default, as the Python guard's
  * warnings do, besides the diag logger that most apps never register. One warning per kind
- * (`code`) per process; every kind is kept for getGuardStatus().
+ * (`code`) per process, or per kind and subject where one kind can hit several things (each SDK that
+ * cannot be patched); every one is kept for getGuardStatus().
  */
 export const GUARD_WARNING_TYPE = 'MimaGuardWarning';
 
@@ -26,9 +27,13 @@ const state: ProblemState = ((globalThis as Record<symbol, ProblemState | undefi
   codes: new Set(),
 });
 
-/** Says a blind spot once per kind: diag always, stderr (a MimaGuardWarning) the first time. */
-export function warnGuardProblem(code: string, message: string): void {
-  warn(code, message, exiting());
+/**
+ * Says a blind spot once per kind: diag always, stderr (a MimaGuardWarning) the first time. With a
+ * `subject` (a package and version), once per kind and subject: a second SDK the guard cannot patch
+ * is a second blind spot, not a repeat of the first.
+ */
+export function warnGuardProblem(code: string, message: string, subject?: string): void {
+  warn(code, message, exiting(), subject);
 }
 
 /**
@@ -39,10 +44,11 @@ export function warnGuardProblemNow(code: string, message: string): void {
   warn(code, message, true);
 }
 
-function warn(code: string, message: string, now: boolean): void {
+function warn(code: string, message: string, now: boolean, subject?: string): void {
   guardLog.warn(message);
-  if (state.codes.has(code)) return;
-  state.codes.add(code);
+  const key = subject === undefined ? code : `${code}\u0000${subject}`;
+  if (state.codes.has(key)) return;
+  state.codes.add(key);
   state.problems.push({ code, message });
   try {
     if (now) emitNow(message, code);

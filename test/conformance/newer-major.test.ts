@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { guardWarnings, runChild } from '../helpers/child-app';
 import { ROOT } from '../helpers/guard';
-import { SDK_DEFINITIONS } from '../../src/sdks';
+import { SDK_DEFINITIONS } from '../../src/app/sdks';
 import { packageDir } from './install-dir';
 
 const REGISTER = path.join(ROOT, 'build', 'src', 'register.js');
@@ -16,24 +16,35 @@ const GUARD = path.join(ROOT, 'build', 'src', 'index.js');
  * through require() and import() both.
  */
 describe('an SDK version newer than the supported range', () => {
-  const range = SDK_DEFINITIONS.find((d) => d.module === 'openai')!.supportedVersions;
-  const newer = `${Number(/<(\d+)$/.exec(range)![1])}.0.0`;
+  const nextMajor = (module: string) => {
+    const range = SDK_DEFINITIONS.find((d) => d.module === module)!.supportedVersions;
+    return { range, newer: `${Number(/<(\d+)$/.exec(range)![1])}.0.0` };
+  };
+  const { range, newer } = nextMajor('openai');
+  const groq = nextMajor('groq-sdk');
   let dir: string;
 
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-newer-major-'));
-    const copy = path.join(dir, 'node_modules', 'openai');
-    fs.cpSync(packageDir('openai', path.join(ROOT, 'test', 'versions', 'openai-6'))!, copy, {
+  /** The locked copy of `module` from `versionDir`, installed in the app as version `version`. */
+  function relabelled(module: string, versionDir: string, version: string): void {
+    const copy = path.join(dir, 'node_modules', module);
+    fs.cpSync(packageDir(module, path.join(ROOT, 'test', 'versions', versionDir))!, copy, {
       recursive: true,
     });
     const manifest = JSON.parse(fs.readFileSync(path.join(copy, 'package.json'), 'utf8')) as {
       version: string;
     };
-    fs.writeFileSync(path.join(copy, 'package.json'), JSON.stringify({ ...manifest, version: newer }));
+    fs.writeFileSync(path.join(copy, 'package.json'), JSON.stringify({ ...manifest, version }));
+  }
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-newer-major-'));
+    relabelled('openai', 'openai-6', newer);
+    relabelled('groq-sdk', 'groq-1', groq.newer);
     fs.writeFileSync(
       path.join(dir, 'app.js'),
       `const { getGuardStatus } = require(${JSON.stringify(GUARD)});
        require('openai');
+       require('groq-sdk');
        import('openai').then(() => {
          const openai = getGuardStatus().sdks.find((s) => s.module === 'openai');
          console.log(JSON.stringify(openai.patches));
@@ -42,17 +53,23 @@ describe('an SDK version newer than the supported range', () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it(`openai ${newer} (range ${range}): one MimaGuardWarning on stderr naming package, version and range`, async () => {
+  it(`openai ${newer} (range ${range}) and groq-sdk beyond its range: one MimaGuardWarning each on stderr naming package, version and range`, async () => {
     const run = await runChild(['--require', REGISTER, path.join(dir, 'app.js')], { HOME: dir }, false, {
       cwd: dir,
     });
     assert.equal(run.code, 0, run.stderr);
-    const warnings = guardWarnings(run.stderr, 'MIMA_GUARD_SDK_UNSUPPORTED');
+    const all = guardWarnings(run.stderr, 'MIMA_GUARD_SDK_UNSUPPORTED');
+    const warnings = all.filter((w) => w.includes(`openai ${newer}`));
     assert.equal(warnings.length, 1, run.stderr);
     assert.ok(
       warnings[0].includes(`openai ${newer} is outside the versions the guard supports (${range})`),
       warnings[0],
     );
+    // A second SDK out of range is a second blind spot: named on stderr too, not only in diag.
+    // Before, the warning was said once per kind, and groq's went to diag alone.
+    const groqWarnings = all.filter((w) => w.includes(`groq-sdk ${groq.newer}`));
+    assert.equal(groqWarnings.length, 1, run.stderr);
+    assert.ok(groqWarnings[0].includes(`outside the versions the guard supports (${groq.range})`));
     const patches = JSON.parse(run.stdout) as Array<{ version: string; active: boolean }>;
     assert.ok(patches.length > 0 && patches.every((p) => p.version === newer && !p.active), run.stdout);
   });
