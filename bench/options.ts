@@ -27,6 +27,14 @@ export interface Sizes {
   /** Static scan: files in the generated project; scan processes. */
   scanFiles: number;
   scanRuns: number;
+  /** Service row: rounds (fresh server processes), warm-up requests per server, load slices per variant and their seconds, connections. */
+  service: {
+    rounds: number;
+    slices: number;
+    sliceSeconds: number;
+    warmupRequests: number;
+    connections: number;
+  };
 }
 
 const FULL: Sizes = {
@@ -49,6 +57,7 @@ const FULL: Sizes = {
   startupRuns: 20,
   scanFiles: 1000,
   scanRuns: 3,
+  service: { rounds: 2, slices: 6, sliceSeconds: 1, warmupRequests: 2000, connections: 16 },
 };
 
 /** Every case, briefly: it proves the cases run and lose nothing, not how fast they are. */
@@ -72,6 +81,7 @@ const QUICK: Sizes = {
   startupRuns: 3,
   scanFiles: 200,
   scanRuns: 1,
+  service: { rounds: 1, slices: 1, sliceSeconds: 0.5, warmupRequests: 100, connections: 16 },
 };
 
 export const CASE_NAMES = [
@@ -83,6 +93,7 @@ export const CASE_NAMES = [
   'memory',
   'startup',
   'scan',
+  'service',
 ] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
 

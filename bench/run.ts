@@ -15,6 +15,7 @@ import { memoryCase } from './cases/memory';
 import { microCase } from './cases/micro';
 import { noAttestCase } from './cases/no-attest';
 import { scanCase } from './cases/scan';
+import { serviceCase } from './cases/service';
 import { startupCase } from './cases/startup';
 import type { CaseContext, CaseOutcome } from './cases/context';
 import { summaryTable, type Figure } from './figures';
@@ -30,6 +31,7 @@ const CASES: Record<CaseName, { title: string; run: (ctx: CaseContext) => Promis
   memory: { title: 'Memory', run: memoryCase },
   startup: { title: 'Start-up: require + enable, then require("openai")', run: startupCase },
   scan: { title: 'Static scan: mima-guard scan of a generated project', run: scanCase },
+  service: { title: 'HTTP service at saturation (autocannon): guard and peer vs bare', run: serviceCase },
 };
 
 /** The package root: results.json goes to its bench/, whatever the working directory. */
