@@ -1,11 +1,11 @@
 /**
  * One variant of the service row (bench/cases/service.ts), in a fresh process: an HTTP server
  * (node:http) on 127.0.0.1 whose every request makes one openai chat completion to the loopback
- * mock (BENCH_PORT) and answers with its content (and one path, STATS_PATH, with its counters, for
- * the load process). Argument: the variant. Prints {"port":N} once
- * listening; the load comes from another process (scenarios/service-load.ts). When its stdin ends
- * it stops, waits for the calls still in flight, flushes the guard, and prints its counts: calls
- * made, and records in its JSONL file.
+ * mock (BENCH_PORT) and answers with its content; one path, STATS_PATH, answers the load process
+ * with the server's counters instead. Argument: the variant. Prints {"port":N} once listening; the
+ * load comes from another process (scenarios/service-load.ts). When its stdin ends it stops, waits
+ * for the calls still in flight, flushes the guard, and prints its counts: calls made, and records
+ * in its JSONL file.
  *
  * Every variant registers the tracer provider of a traced service (setup.ts, 'otel'), which the
  * peer needs to record its spans, and with which the guard's unattested call records its
