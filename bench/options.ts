@@ -30,6 +30,14 @@ export interface Sizes {
   /** Bundle: processes per variant (with and without source maps); unattested calls in each. */
   bundleProcesses: number;
   bundleCalls: number;
+  /** Service row: rounds (fresh server processes), warm-up requests per server, load slices per variant and their seconds, connections. */
+  service: {
+    rounds: number;
+    slices: number;
+    sliceSeconds: number;
+    warmupRequests: number;
+    connections: number;
+  };
 }
 
 const FULL: Sizes = {
@@ -54,6 +62,7 @@ const FULL: Sizes = {
   scanRuns: 3,
   bundleProcesses: 5,
   bundleCalls: 200,
+  service: { rounds: 2, slices: 6, sliceSeconds: 1, warmupRequests: 2000, connections: 16 },
 };
 
 /** Every case, briefly: it proves the cases run and lose nothing, not how fast they are. */
@@ -79,6 +88,7 @@ const QUICK: Sizes = {
   scanRuns: 1,
   bundleProcesses: 1,
   bundleCalls: 20,
+  service: { rounds: 1, slices: 1, sliceSeconds: 0.5, warmupRequests: 100, connections: 16 },
 };
 
 export const CASE_NAMES = [
@@ -91,6 +101,7 @@ export const CASE_NAMES = [
   'startup',
   'scan',
   'bundle',
+  'service',
 ] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
 

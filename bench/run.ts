@@ -16,6 +16,7 @@ import { memoryCase } from './cases/memory';
 import { microCase } from './cases/micro';
 import { noAttestCase } from './cases/no-attest';
 import { scanCase } from './cases/scan';
+import { serviceCase } from './cases/service';
 import { startupCase } from './cases/startup';
 import type { CaseContext, CaseOutcome } from './cases/context';
 import { summaryTable, type Figure } from './figures';
@@ -32,6 +33,7 @@ const CASES: Record<CaseName, { title: string; run: (ctx: CaseContext) => Promis
   startup: { title: 'Start-up: require + enable, then require("openai")', run: startupCase },
   scan: { title: 'Static scan: mima-guard scan of a generated project', run: scanCase },
   bundle: { title: 'esbuild bundle, with and without --enable-source-maps', run: bundleCase },
+  service: { title: 'HTTP service at saturation (autocannon): guard and peer vs bare', run: serviceCase },
 };
 
 /** The package root: results.json goes to its bench/, whatever the working directory. */
