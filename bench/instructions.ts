@@ -19,6 +19,8 @@ function instructions(setup: string, variant: string, calls: number): number {
       '--callgrind-out-file=/dev/null',
       '--smc-check=all-non-file',
       process.execPath,
+      // No background compiler or GC threads: their work, counted too, varies from run to run.
+      '--single-threaded',
       scenarioFile('flag-calls'),
       setup,
       variant,
