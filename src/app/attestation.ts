@@ -4,8 +4,19 @@ import { isCoveredTransport } from './covered-transport';
 import { SDK_DEFINITIONS } from './sdks';
 import type { AttestOptions } from './types';
 
-/** The OpenTelemetry context key attest() sets. */
-export const ATTESTED_KEY = createContextKey('mima.attested');
+/**
+ * The OpenTelemetry context key attest() sets. Held in a module-local binding: compiled to
+ * CommonJS, an exported const is read back as `exports.ATTESTED_KEY` on every use.
+ */
+const attestedKey = createContextKey('mima.attested');
+export { attestedKey as ATTESTED_KEY };
+const ATTESTED_KEY = attestedKey;
+
+/**
+ * The API's ContextAPI singleton, read once: the package's CommonJS `context` export is a getter,
+ * which every patched call would otherwise go through.
+ */
+const contextApi = context;
 
 /**
  * Set around the work of an unattested call the guard has already reported, for SDKs that
@@ -53,7 +64,7 @@ export function ownStoreCreated(): boolean {
 export function isAttested(): boolean {
   const own = shared.store?.getStore();
   if (own !== undefined) return own === true;
-  return context.active().getValue(ATTESTED_KEY) === true;
+  return contextApi.active().getValue(ATTESTED_KEY) === true;
 }
 
 /**
@@ -66,7 +77,7 @@ export function isAttestedOrCovered(): boolean {
   // small enough for V8 to inline into the wrapper.
   const own = shared.store?.getStore();
   if (own !== undefined) return own === true || (own === 'covered' && coveredTransport());
-  const active = context.active();
+  const active = contextApi.active();
   return (
     active.getValue(ATTESTED_KEY) === true || (active.getValue(COVERED_KEY) === true && coveredTransport())
   );
@@ -85,7 +96,7 @@ export function isAttestedOrCoveredRequest(): boolean {
 function attestedOrTransport(below: Function, request: boolean): boolean {
   const own = shared.store?.getStore();
   if (own !== undefined) return own === true || (own === 'covered' && isCoveredTransport(below, request));
-  const active = context.active();
+  const active = contextApi.active();
   if (active.getValue(ATTESTED_KEY) === true) return true;
   return active.getValue(COVERED_KEY) === true && isCoveredTransport(below, request);
 }
@@ -94,7 +105,7 @@ function attestedOrTransport(below: Function, request: boolean): boolean {
 export function isCovered(): boolean {
   const own = shared.store?.getStore();
   if (own !== undefined) return own === 'covered';
-  return context.active().getValue(COVERED_KEY) === true;
+  return contextApi.active().getValue(COVERED_KEY) === true;
 }
 
 /** The guard's flag here (attested, covered by a reported call, or neither), to carry it elsewhere. */
@@ -104,7 +115,7 @@ export type CarriedFlag = Flag;
 export function currentFlag(): CarriedFlag {
   const own = shared.store?.getStore();
   if (own !== undefined) return own;
-  const active = context.active();
+  const active = contextApi.active();
   if (active.getValue(ATTESTED_KEY) === true) return true;
   return active.getValue(COVERED_KEY) === true ? 'covered' : false;
 }
@@ -121,14 +132,14 @@ export function runWithFlag<R>(
   args: unknown[],
 ): R {
   if (currentFlag() === flag) return fn.apply(thisArg, args);
-  const active = context.active();
+  const active = contextApi.active();
   const attested = flag === true ? active.setValue(ATTESTED_KEY, true) : active.deleteValue(ATTESTED_KEY);
   const flagged =
     flag === 'covered' ? attested.setValue(COVERED_KEY, true) : attested.deleteValue(COVERED_KEY);
-  return context.with(flagged, () => {
+  return contextApi.with(flagged, () => {
     // As in runFlagged: the own store holds the flag where no context manager carries it,
     // and once it exists its value is read first.
-    if (shared.store !== undefined || context.active() !== flagged) {
+    if (shared.store !== undefined || contextApi.active() !== flagged) {
       return ownStore().run(flag, () => fn.apply(thisArg, args));
     }
     return fn.apply(thisArg, args);
@@ -158,7 +169,7 @@ export function setAttested(value: boolean): void {
 let lastFlagged: { parent: Context; key: symbol; flagged: Context } | undefined;
 
 function flaggedContext(key: symbol): Context {
-  const parent = context.active();
+  const parent = contextApi.active();
   const last = lastFlagged;
   if (last !== undefined && last.parent === parent && last.key === key) return last.flagged;
   // Nested: the context is flagged already.
@@ -177,11 +188,11 @@ function runFlagged<R>(
   args: unknown[],
 ): R {
   const flagged = flaggedContext(key);
-  return context.with(flagged, () => {
+  return contextApi.with(flagged, () => {
     // A working OTel context manager carries the flag through async work by itself; the
     // own store is needed when none is registered, or once setAttested() has created it
     // (its value is read first and must not hide this scope).
-    if (shared.store !== undefined || context.active() !== flagged) {
+    if (shared.store !== undefined || contextApi.active() !== flagged) {
       return ownStore().run(flag, () => fn.apply(thisArg, args));
     }
     return fn.apply(thisArg, args);
@@ -212,9 +223,9 @@ export function runCoveredIfCarried(fn: AnyFunction, thisArg: unknown, args: unk
   // Once a call ran uncovered, covering later ones tells the backstop nothing more.
   if (uncoveredCallRan) return (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
   if (shared.store !== undefined) return runCovered(fn, thisArg, args);
-  const flagged = context.active().setValue(COVERED_KEY, true);
-  return context.with(flagged, () => {
-    if (context.active() !== flagged) uncoveredCallRan = true;
+  const flagged = contextApi.active().setValue(COVERED_KEY, true);
+  return contextApi.with(flagged, () => {
+    if (contextApi.active() !== flagged) uncoveredCallRan = true;
     return (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
   });
 }

@@ -45,15 +45,26 @@ function handleOnce(module: string, handle: () => unknown): unknown {
 
 /**
  * The attested path is a read of the context and the original call, kept that small so that V8
- * inlines it; a wrapped client's calls and everything else are decided in `decide`.
+ * inlines it; a wrapped client's calls and everything else are decided in `decide`. The arguments
+ * are passed on with `apply(this, arguments)` only: V8's optimising compiler then forwards them
+ * without building an array, where a rest parameter handed to `decide` cost an array every call.
  */
 function guardedMethod(definition: SdkDefinition, original: AnyMethod, name: string): AnyMethod {
   const module = definition.module;
-  const wrapper: Wrapper = function (this: unknown, ...args: unknown[]) {
-    if (handling === module) return original.apply(this, args);
-    const attested = isAttestedOrCovered();
-    if (attested && !countingCalls) return original.apply(this, args);
-    return decide(definition, original, this, args, name, attested, wrapper);
+  const attestedCounted: AnyMethod = function (this: unknown, ...args: unknown[]) {
+    return decide(definition, original, this, args, name, true, wrapper);
+  };
+  const unattested: AnyMethod = function (this: unknown, ...args: unknown[]) {
+    return decide(definition, original, this, args, name, false, wrapper);
+  };
+  const wrapper: Wrapper = function (this: unknown) {
+    /* eslint-disable prefer-rest-params */
+    if (handling === module) return original.apply(this, arguments);
+    if (isAttestedOrCovered()) {
+      return countingCalls ? attestedCounted.apply(this, arguments) : original.apply(this, arguments);
+    }
+    return unattested.apply(this, arguments);
+    /* eslint-enable prefer-rest-params */
   };
   Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
   wrapper[ORIGINAL] = original;
