@@ -1,5 +1,6 @@
 import { CANARY } from '../../helpers/openai';
 import type { ConformanceRow, MockReply } from '../row';
+import { sendHostTo } from './redirect-fetch';
 
 const MODEL = 'gemini-1.5-flash';
 
@@ -7,11 +8,14 @@ const candidate = (text: string) => ({
   candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
 });
 
-/** generateContent answers JSON; streamGenerateContent (?alt=sse) server-sent events. */
+/**
+ * generateContent answers JSON; streamGenerateContent (?alt=sse) one server-sent event, ended by
+ * CRLF CRLF as Google's API ends them: 0.1's parser reads one `data: …\r\n` event per network read
+ * and drops the rest of that read, so a second event in the same write would be lost.
+ */
 function reply(path: string): MockReply {
   if (path.includes(':streamGenerateContent')) {
-    const events = ['hel', 'lo'].map((text) => `data: ${JSON.stringify(candidate(text))}\n\n`);
-    return { type: 'text/event-stream', body: events.join('') };
+    return { type: 'text/event-stream', body: `data: ${JSON.stringify(candidate('hello'))}\r\n\r\n` };
   }
   if (path.includes(':embedContent'))
     return { type: 'application/json', body: '{"embedding":{"values":[0.5]}}' };
@@ -35,8 +39,11 @@ export const googleGenerativeAIRow: ConformanceRow = {
   moduleSystems: ['cjs', 'esm'],
   server: 'http',
   reply,
-  client: ({ sdk, origin }) =>
-    new sdk.GoogleGenerativeAI('test-key').getGenerativeModel({ model: MODEL }, { baseUrl: origin }),
+  client: ({ sdk, origin }) => {
+    // baseUrl came in a later 0.x; before it, the SDK always sends to its own host.
+    sendHostTo('generativelanguage.googleapis.com', origin);
+    return new sdk.GoogleGenerativeAI('test-key').getGenerativeModel({ model: MODEL }, { baseUrl: origin });
+  },
   call: async (model) => (await model.generateContent(CANARY)).response.text(),
   stream: async (model) => streamedText(model.generateContentStream(CANARY)),
   helpers: [

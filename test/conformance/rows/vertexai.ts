@@ -1,8 +1,9 @@
 import { CANARY } from '../../helpers/openai';
 import type { ConformanceRow, MockReply } from '../row';
+import { sendHostTo } from './redirect-fetch';
 
 const MODEL = 'gemini-2.0-flash';
-/** The SDK always sends to https://<apiEndpoint>/v1/…; the row's fetch sends that host to the mock. */
+/** The SDK always sends to https://<apiEndpoint>/v1/…; sendHostTo sends that host to the mock. */
 const ENDPOINT = 'vertex.test';
 const contents = [{ role: 'user', parts: [{ text: CANARY }] }];
 
@@ -17,20 +18,6 @@ function reply(path: string): MockReply {
   }
   if (path.includes(':countTokens')) return { type: 'application/json', body: '{"totalTokens":1}' };
   return { type: 'application/json', body: JSON.stringify(candidate('hello')) };
-}
-
-/**
- * Sends the SDK's https://vertex.test requests to the plain-HTTP mock: the SDK calls the global
- * fetch at request time, so everything up to the socket is the SDK's own code.
- */
-function sendEndpointTo(origin: string): void {
-  const fetch = globalThis.fetch;
-  const prefix = `https://${ENDPOINT}`;
-  globalThis.fetch = (input, init) =>
-    fetch(
-      typeof input === 'string' && input.startsWith(prefix) ? origin + input.slice(prefix.length) : input,
-      init,
-    );
 }
 
 type Response = { candidates?: Array<{ content: { parts: Array<{ text?: string }> } }> };
@@ -54,7 +41,7 @@ export const vertexAIRow: ConformanceRow = {
   server: 'http',
   reply,
   client: ({ sdk, origin }) => {
-    sendEndpointTo(origin);
+    sendHostTo(ENDPOINT, origin);
     const authClient = { getAccessToken: () => Promise.resolve({ token: 'test-token' }) };
     // The constructor prints a deprecation notice with console.warn (stderr of the child).
     return new sdk.VertexAI({
