@@ -4,17 +4,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { attest, MimaAttestationError } from '../src';
+import { MimaAttestationError } from '../src';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
-import {
-  captureWarnings,
-  isCallSite,
-  isGuardErrorOrCause,
-  LOG_FILE,
-  readRecords,
-  ROOT,
-  useGuard,
-} from './helpers/guard';
+import { isCallSite, isGuardErrorOrCause, readRecords, ROOT, useGuard } from './helpers/guard';
 import { CANARY } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
 import { recordSpans } from './helpers/spans';
@@ -109,24 +101,6 @@ describe('@huggingface/inference 4.x (CommonJS)', () => {
 
   isolateSdkTests();
 
-  it('lets attested chat, stream, embeddings and text generation through and records nothing', async () => {
-    useGuard({ mode: 'block' });
-    const answers = await attest(async () => {
-      let streamed = '';
-      for await (const chunk of client('/stream').chatCompletionStream({ model: 'm', messages })) {
-        streamed += chunk.choices[0].delta.content ?? '';
-      }
-      return {
-        chat: (await chat()).choices[0].message.content,
-        streamed,
-        embed: await client('/embed').featureExtraction({ model: 'e', inputs: CANARY }),
-        generate: (await client('/generate').textGeneration({ model: 'g', inputs: CANARY })).generated_text,
-      };
-    })();
-    assert.deepEqual(answers, { chat: 'hello', streamed: 'hello', embed: [[0.5, 0.25]], generate: 'hello' });
-    assert.deepEqual(await readRecords(), []);
-  });
-
   it('block mode rejects each kind of call before any request, the stream at its first chunk', async () => {
     useGuard({ mode: 'block' });
     await assert.rejects(chat(), (error: unknown) => {
@@ -161,38 +135,6 @@ describe('@huggingface/inference 4.x (CommonJS)', () => {
         ['huggingface.chatCompletion', true],
       ],
     );
-  });
-
-  it('warn mode warns once, lets the calls through and records each one without content', async () => {
-    useGuard({ mode: 'warn' });
-    const capture = captureWarnings();
-    let streamed = '';
-    try {
-      for (let i = 0; i < 2; i++) assert.equal((await chat()).choices[0].message.content, 'hello');
-      for await (const chunk of client('/stream').chatCompletionStream({ model: 'm', messages })) {
-        streamed += chunk.choices[0].delta.content ?? '';
-      }
-      await capture.settle();
-    } finally {
-      capture.stop();
-    }
-    assert.equal(streamed, 'hello');
-    assert.equal(server.requests['/v1/chat/completions'], 2);
-    assert.equal(server.requests['/stream/v1/chat/completions'], 1);
-    assert.equal(capture.warnings.length, 2, 'one warning per (call site, code location)');
-    assert.ok(capture.warnings.every((w) => w.message.includes('huggingface.chatCompletion')));
-    const records = await readRecords();
-    assert.deepEqual(
-      records.map((r) => [r.call_site, r.blocked]),
-      [
-        ['huggingface.chatCompletion', false],
-        ['huggingface.chatCompletion', false],
-        ['huggingface.chatCompletion', false],
-      ],
-      'one record per call, the stream included',
-    );
-    assert.ok(records.every((r) => r.code_file?.includes('inference-clients.test')));
-    assert.ok(!fs.readFileSync(LOG_FILE, 'utf8').includes(CANARY));
   });
 
   describe('mima.ai_call span', () => {
@@ -256,17 +198,6 @@ describe('replicate 1.x', () => {
     replicate.predictions.create({ version: 'v-embed-1', input: { text: CANARY }, wait: true });
   const deployed = () =>
     replicate.deployments.predictions.create('acme', 'prod', { input: { prompt: CANARY }, wait: true });
-
-  it('lets attested run(), predictions and deployment predictions through and records nothing', async () => {
-    useGuard({ mode: 'block' });
-    const answers = await attest(async () => [await run(), (await embed()).status, await deployed()])();
-    assert.deepEqual(answers, [
-      'hello',
-      'succeeded',
-      { id: 'p-1', status: 'succeeded', output: 'deployed', urls: {} },
-    ]);
-    assert.deepEqual(await readRecords(), []);
-  });
 
   it('block mode rejects run() and both predictions.create before any request', async () => {
     useGuard({ mode: 'block' });

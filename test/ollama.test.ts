@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { attest, getGuardStatus, MimaAttestationError, MimaGovernance } from '../src';
 import { DEFAULT_NETWORK_HOSTS, HostMatcher } from '../src/app/network/hosts';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
-import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
+import { LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import { CANARY, chatCompletion, loadOpenAI } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
 import { recordSpans } from './helpers/spans';
@@ -80,12 +80,6 @@ const modelCalls = (client: OllamaClient): Array<[string, () => Promise<unknown>
   ['ollama.Ollama.embeddings', () => client.embeddings({ model: MODEL, prompt: CANARY })],
 ];
 
-async function collect(stream: AsyncIterable<{ message: { content: string } }>): Promise<string> {
-  let text = '';
-  for await (const part of stream) text += part.message.content;
-  return text;
-}
-
 describe('ollama 0.6 (CommonJS)', () => {
   let ollama: OllamaModule;
   let server: Awaited<ReturnType<typeof startOllamaServer>>;
@@ -95,6 +89,9 @@ describe('ollama 0.6 (CommonJS)', () => {
     ollama = loadOllama();
     server = await startOllamaServer();
     client = new ollama.Ollama({ host: server.host });
+    // As an app that attests before its first wrap() call: a wrap() call with no attest() before
+    // it mutes the network backstop for the process, and the 127.0.0.1:11434 tests below need it.
+    await attest(async () => undefined)();
   });
   after(() => server.close());
   beforeEach(() => (server.requests.length = 0));
@@ -107,26 +104,6 @@ describe('ollama 0.6 (CommonJS)', () => {
       status?.patches.map((p) => [p.patchPoint, p.active]),
       [['dist/browser.cjs#Ollama.chat|generate|embeddings|embed|systemone', true]],
     );
-  });
-
-  it('lets attested chat, streamed chat, generate, embed and embeddings through and records nothing', async () => {
-    useGuard({ mode: 'block' });
-    const answers = await attest(async () => [
-      (await client.chat(chatRequest())).message.content,
-      await collect(await client.chat(chatRequest(true))),
-      (await client.generate({ model: MODEL, prompt: CANARY })).response,
-      (await client.embed({ model: MODEL, input: CANARY })).embeddings,
-      (await client.embeddings({ model: MODEL, prompt: CANARY })).embedding,
-    ])();
-    assert.deepEqual(answers, ['hello', 'hello', 'hello', [[0.5]], [0.5]]);
-    assert.deepEqual(server.requests, [
-      '/api/chat',
-      '/api/chat',
-      '/api/generate',
-      '/api/embed',
-      '/api/embeddings',
-    ]);
-    assert.deepEqual(await readRecords(), []);
   });
 
   it('block mode rejects every model method (streaming too) before any request leaves', async () => {
@@ -162,33 +139,6 @@ describe('ollama 0.6 (CommonJS)', () => {
     useGuard({ mode: 'block' });
     assert.deepEqual(await client.list(), { models: [] });
     assert.deepEqual(await readRecords(), []);
-  });
-
-  it('warn mode warns once per code location, lets the call and its stream through and reports each', async () => {
-    useGuard({ mode: 'warn' });
-    const capture = captureWarnings();
-    const texts: string[] = [];
-    try {
-      for (let i = 0; i < 2; i++) texts.push((await client.chat(chatRequest())).message.content);
-      texts.push(await collect(await client.chat(chatRequest(true))));
-      await capture.settle();
-    } finally {
-      capture.stop();
-    }
-    assert.deepEqual(texts, ['hello', 'hello', 'hello']);
-    assert.equal(server.requests.length, 3);
-    assert.equal(capture.warnings.length, 2, 'one per (call site, location)');
-    assert.match(capture.warnings[0].message, /ollama\.Ollama\.chat at .*ollama\.test\.js:\d+/);
-    assert.ok(capture.warnings.every((w) => !w.message.includes(CANARY)));
-    const records = await readRecords();
-    assert.deepEqual(
-      records.map((r) => [r.call_site, r.blocked]),
-      [
-        ['ollama.Ollama.chat', false],
-        ['ollama.Ollama.chat', false],
-        ['ollama.Ollama.chat', false],
-      ],
-    );
   });
 
   it('treats a client passed to MimaGovernance.wrap as attested, and no other', async () => {

@@ -5,7 +5,8 @@ import {
 } from '../semconv';
 import { ownEntry, prototypeMethods, type SdkDefinition } from './definition';
 
-const VERSIONS = '>=0.5.0 <1';
+// Before 0.5.12 the class lived in a content-hashed dist/shared/ollama.<hash>.cjs, a file name per release.
+const VERSIONS = '>=0.5.12 <1';
 
 /** The methods that run a model, and their GenAI operation. */
 const OPERATION_BY_METHOD: Record<string, string> = {

@@ -62,7 +62,9 @@ export const vertexAI: SdkDefinition = {
   },
   clientKeyOf: (self) => (self as { googleAuth?: unknown } | null | undefined)?.googleAuth,
   describe(self, _args, name) {
-    const path = (self as { resourcePath?: unknown } | null | undefined)?.resourcePath;
+    // Earlier 1.x keep the model as `publisherModelEndpoint` (publishers/google/models/<id>) only.
+    const held = self as { resourcePath?: unknown; publisherModelEndpoint?: unknown } | null | undefined;
+    const path = held?.resourcePath ?? held?.publisherModelEndpoint;
     return {
       callSite: `vertexai.${knownClassName(self, name.startsWith('sendMessage') ? CHAT_CLASSES : MODEL_CLASSES)}.${name}`,
       provider: 'gcp.vertex_ai',

@@ -4,10 +4,15 @@ import { anthropicRow } from './anthropic';
 import { bedrockRow } from './bedrock';
 import { cohereRow } from './cohere';
 import { googleGenAIRow } from './google-genai';
+import { googleGenerativeAIRow } from './google-generative-ai';
 import { groqRow } from './groq';
+import { huggingfaceInferenceRow } from './huggingface-inference';
 import { litellmRow } from './litellm';
 import { mistralRow } from './mistral';
+import { ollamaRow } from './ollama';
 import { openaiRow } from './openai';
+import { replicateRow } from './replicate';
+import { vertexAIRow } from './vertexai';
 
 /** Every row of the conformance table. Adding an SDK: its row file and one entry here. */
 export const CONFORMANCE_ROWS: readonly ConformanceRow[] = [
@@ -20,4 +25,9 @@ export const CONFORMANCE_ROWS: readonly ConformanceRow[] = [
   mistralRow,
   googleGenAIRow,
   bedrockRow,
+  ollamaRow,
+  googleGenerativeAIRow,
+  vertexAIRow,
+  huggingfaceInferenceRow,
+  replicateRow,
 ];
