@@ -130,6 +130,13 @@ describe('mima-guard inventory (CycloneDX 1.6)', function () {
       [
         ['', 'ai', installedVersion('ai'), `pkg:npm/ai@${installedVersion('ai')}`],
         ['', 'openai', installedVersion('openai'), `pkg:npm/openai@${installedVersion('openai')}`],
+        // The provider package is a patched SDK too (its models' doGenerate), used by agent.mjs.
+        [
+          '@ai-sdk',
+          'openai',
+          installedVersion('@ai-sdk/openai'),
+          `pkg:npm/%40ai-sdk/openai@${installedVersion('@ai-sdk/openai')}`,
+        ],
         [
           '@anthropic-ai',
           'sdk',
@@ -146,7 +153,7 @@ describe('mima-guard inventory (CycloneDX 1.6)', function () {
       occurrences.map((o) => `${o.location}:${o.line} ${o.additionalContext.split(':')[0]}`).sort(),
       expected.map((m) => `${m.file}:${m.line} ${m.verdict}`).sort(),
     );
-    const openai = libraries.find((c) => c.name === 'openai')!;
+    const openai = libraries.find((c) => c.name === 'openai' && !c.group)!;
     assert.ok(openai.evidence!.occurrences.some((o) => o.symbol === 'openai.OpenAI.chat' && o.offset > 1));
     assert.deepEqual(
       openai.properties.filter((p) => p.name.startsWith('mima:call_sites:')).map((p) => p.value),
@@ -213,7 +220,7 @@ describe('mima-guard inventory (CycloneDX 1.6)', function () {
     assert.ok(validate(bom), JSON.stringify(validate.errors, null, 2));
     const runtime = (c: Component | undefined) =>
       c?.evidence?.occurrences.filter((o) => o.additionalContext.startsWith('recorded at run time'));
-    const openai = bom.components.find((c) => c.name === 'openai');
+    const openai = bom.components.find((c) => c.name === 'openai' && !c.group);
     assert.deepEqual(
       runtime(openai)?.map((o) => `${o.location}:${o.line} ${o.symbol} ${o.additionalContext.split(',')[0]}`),
       ['src/chat.js:13 openai.OpenAI.chat recorded at run time: 2 unattested calls'],
