@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { guardWarnings, runChild } from '../helpers/child-app';
 import { ROOT } from '../helpers/guard';
-import { SDK_DEFINITIONS } from '../../src/sdks';
+import { SDK_DEFINITIONS } from '../../src/app/sdks';
 import { packageDir } from './install-dir';
 
 const REGISTER = path.join(ROOT, 'build', 'src', 'register.js');
