@@ -1,11 +1,14 @@
 import type { ConformanceRow } from '../row';
 import { aiRow } from './ai';
+import { aiSdkAnthropicRow, aiSdkBedrockRow, aiSdkGoogleRow, aiSdkOpenAIRow } from './ai-sdk-providers';
 import { anthropicRow } from './anthropic';
 import { bedrockRow } from './bedrock';
+import { claudeAgentSdkRow } from './claude-agent-sdk';
 import { cohereRow } from './cohere';
 import { googleGenAIRow } from './google-genai';
 import { groqRow } from './groq';
 import { litellmRow } from './litellm';
+import { mastraRow } from './mastra';
 import { mistralRow } from './mistral';
 import { openaiRow } from './openai';
 
@@ -20,4 +23,10 @@ export const CONFORMANCE_ROWS: readonly ConformanceRow[] = [
   mistralRow,
   googleGenAIRow,
   bedrockRow,
+  aiSdkOpenAIRow,
+  aiSdkAnthropicRow,
+  aiSdkGoogleRow,
+  aiSdkBedrockRow,
+  mastraRow,
+  claudeAgentSdkRow,
 ];
