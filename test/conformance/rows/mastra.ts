@@ -25,8 +25,9 @@ export const mastraRow: ConformanceRow = {
   module: '@mastra/core',
   versionDirs: ['mastra-1'],
   moduleSystems: ['cjs', 'esm'],
-  // The provider major that goes with Mastra 1's bundled AI SDK (specification v3 and v4).
-  companions: () => ['@ai-sdk/openai@4', 'zod@4'],
+  // @ai-sdk/openai 3 (specification v3) for every 1.x: 1.0.x refuses a v4 model ("AI SDK v4 model
+  // ... not compatible with generate()"); the locked copy (mastra-1) runs the 4.x one.
+  companions: () => ['@ai-sdk/openai@3', 'zod@4'],
   server: 'http',
   reply: chatReply,
   client: (ctx) => agent(ctx, (openai) => openai.chat('gpt-test')),
