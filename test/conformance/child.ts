@@ -40,16 +40,23 @@ export interface ChildReport {
   cases: CaseOutcome[];
 }
 
+/** The package of a bare specifier: '@mastra/core' of '@mastra/core/agent'. */
+function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return parts.slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+}
+
 /**
- * Loads `name` as an app in `installDir` would: require() of the bare name, or an ES module's
- * import of it (from a one-line module in `workDir`, whose node_modules links to the package).
+ * Loads `name` (a package, or one of its subpath exports) as an app in `installDir` would:
+ * require() of the bare name, or an ES module's import of it (from a one-line module in
+ * `workDir`, whose node_modules links to the package).
  */
 async function loadPackage(name: string, installDir: string, system: ModuleSystem, workDir: string) {
   if (system === 'cjs')
     return createRequire(path.join(installDir, 'app.js'))(name) as Record<string, unknown>;
-  const found = packageDir(name, installDir);
+  const found = packageDir(packageOf(name), installDir);
   if (!found) throw new Error(`${name} is not installed in ${installDir}`);
-  const link = path.join(workDir, 'node_modules', name);
+  const link = path.join(workDir, 'node_modules', packageOf(name));
   fs.mkdirSync(path.dirname(link), { recursive: true });
   if (!fs.existsSync(link)) fs.symlinkSync(found, link, 'dir');
   const shim = path.join(workDir, `import-${name.replace(/[@/]/g, '_')}.mjs`);
@@ -86,11 +93,13 @@ async function main(): Promise<void> {
     origin: server.origin,
     load: (name) => loadPackage(name, installDir, system, workDir),
   };
+  const client = await row.client(ctx);
   const env: ContractEnv = {
     row,
     ctx,
-    client: await row.client(ctx),
+    client,
     server,
+    requests: () => (row.requests ? row.requests(client) : server.requests),
     logFile,
     spans: exporter,
     warnings: [],

@@ -11,6 +11,7 @@ export interface MockServer {
 }
 
 export async function startMockServer(row: ConformanceRow): Promise<MockServer> {
+  if (row.server === 'none') return { origin: '', requests: 0, close: async () => undefined };
   if (row.server === 'bedrock') {
     const bedrock = await startMockBedrock();
     return {

@@ -1,13 +1,16 @@
 import type { ConformanceRow } from '../row';
 import { aiRow } from './ai';
+import { aiSdkAnthropicRow, aiSdkBedrockRow, aiSdkGoogleRow, aiSdkOpenAIRow } from './ai-sdk-providers';
 import { anthropicRow } from './anthropic';
 import { bedrockRow } from './bedrock';
+import { claudeAgentSdkRow } from './claude-agent-sdk';
 import { cohereRow } from './cohere';
 import { googleGenAIRow } from './google-genai';
 import { googleGenerativeAIRow } from './google-generative-ai';
 import { groqRow } from './groq';
 import { huggingfaceInferenceRow } from './huggingface-inference';
 import { litellmRow } from './litellm';
+import { mastraRow } from './mastra';
 import { mistralRow } from './mistral';
 import { ollamaRow } from './ollama';
 import { openaiRow } from './openai';
@@ -30,4 +33,10 @@ export const CONFORMANCE_ROWS: readonly ConformanceRow[] = [
   vertexAIRow,
   huggingfaceInferenceRow,
   replicateRow,
+  aiSdkOpenAIRow,
+  aiSdkAnthropicRow,
+  aiSdkGoogleRow,
+  aiSdkBedrockRow,
+  mastraRow,
+  claudeAgentSdkRow,
 ];
