@@ -17,6 +17,8 @@ const JEST = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
 
 interface JestRun {
   status: number | null;
+  /** Jest's own process: a warning printed by a worker carries another pid. */
+  pid: number | undefined;
   output: string;
   records: DetectionRecord[];
   tests: Array<{ title: string; status: string; failureMessages: string[] }>;
@@ -74,10 +76,22 @@ async function runJest(
           .filter(Boolean)
           .map((line) => JSON.parse(line) as DetectionRecord)
       : [];
-    return { status, output, records, tests: report.testResults.flatMap((file) => file.assertionResults) };
+    return {
+      status,
+      pid: child.pid,
+      output,
+      records,
+      tests: report.testResults.flatMap((file) => file.assertionResults),
+    };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The pid of each process that printed the MimaGuardWarning of `code`: Node's `(node:<pid>) [<code>] MimaGuardWarning`. */
+function guardWarnings(output: string, code: string): Array<number | undefined> {
+  const line = new RegExp(`^\\(node:(\\d+)\\) \\[${code}\\] MimaGuardWarning: `, 'gm');
+  return [...output.matchAll(line)].map((match) => Number(match[1]));
 }
 
 const located = (records: DetectionRecord[]) =>
@@ -137,19 +151,54 @@ describe('Jest in one line: setupFiles …/jest (test/fixtures/runners/jest-one-
     assert.doesNotMatch(run.output, /torn down|JEST-01/, run.output);
   });
 
-  it("ES module mode: `ai`'s functions, which cannot be wrapped there, are a guard problem, and no status says patched", async () => {
-    const run = await runJest('jest-one-line-esm-ai', [], {}, [
-      '--experimental-vm-modules',
-      '--no-warnings=ExperimentalWarning',
-    ]);
+  it("ES module mode: `ai`'s functions, which cannot be wrapped there, are a guard problem on stderr, and no status says patched", async () => {
+    // No --no-warnings=ExperimentalWarning: Node (20 to 24) ignores the value and turns every
+    // warning off, the guard's too.
+    const run = await runJest('jest-one-line-esm-ai', [], {}, ['--experimental-vm-modules']);
     assert.equal(run.status, 0, run.output);
     assert.deepEqual(
       run.tests.map((t) => t.status),
       ['passed'],
       run.output,
     );
-    // (The spec checks getGuardStatus(): a MimaGuardWarning emitted in Jest's sandbox is not printed
-    // when Jest runs the file in its own process.)
+    assert.deepEqual(guardWarnings(run.output, 'MIMA_GUARD_JEST_ESM_UNPATCHED'), [run.pid], run.output);
+  });
+
+  describe('a guard problem in a test file is on stderr, once per test file (openai 3, out of range)', () => {
+    const project = 'jest-one-line-unsupported';
+    const unsupported = (run: JestRun) => guardWarnings(run.output, 'MIMA_GUARD_SDK_UNSUPPORTED');
+    let cache: string;
+    beforeEach(() => {
+      // A cache without timings: with one, Jest runs a few fast files in band whatever --maxWorkers says.
+      cache = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-jest-cache-'));
+    });
+    afterEach(() => fs.rmSync(cache, { recursive: true, force: true }));
+
+    it("one test file, in Jest's own process", async () => {
+      const run = await runJest(project, [`--cacheDirectory=${cache}`, 'a.spec.js'], {});
+      assert.equal(run.status, 0, run.output);
+      assert.deepEqual(unsupported(run), [run.pid], run.output);
+    });
+
+    it('two test files in band (-i)', async () => {
+      const run = await runJest(project, [`--cacheDirectory=${cache}`, '-i'], {});
+      assert.equal(run.status, 0, run.output);
+      assert.deepEqual(unsupported(run), [run.pid, run.pid], run.output);
+    });
+
+    it('two test files in two worker processes', async () => {
+      const run = await runJest(project, [`--cacheDirectory=${cache}`, '--maxWorkers=2'], {});
+      assert.equal(run.status, 0, run.output);
+      const pids = unsupported(run);
+      assert.equal(pids.length, 2, run.output);
+      assert.ok(!pids.includes(run.pid), `printed by the workers, not by Jest itself:\n${run.output}`);
+    });
+
+    it('--no-warnings still silences it; getGuardStatus() still lists it', async () => {
+      const run = await runJest(project, [`--cacheDirectory=${cache}`, 'a.spec.js'], {}, ['--no-warnings']);
+      assert.equal(run.status, 0, run.output);
+      assert.deepEqual(unsupported(run), [], run.output);
+    });
   });
 
   it('outside Jest it says on stderr that nothing was hooked, and the process goes on', () => {

@@ -33,7 +33,24 @@ const state: ProblemState = ((globalThis as Record<symbol, ProblemState | undefi
  * is a second blind spot, not a repeat of the first.
  */
 export function warnGuardProblem(code: string, message: string, subject?: string): void {
-  warn(code, message, exiting(), subject);
+  warn(code, message, exiting() || goingAway > 0, subject);
+}
+
+let goingAway = 0;
+
+/**
+ * Runs the flush a terminating signal starts (the guard's, which then re-raises the signal, or
+ * kill() of the process itself): a problem found in it is emitted at once, as at exit, since the
+ * signal may end the process before emitWarning's tick. Vitest stops its forks with SIGTERM, and
+ * a log path refused in that last flush went unsaid.
+ */
+export function whileGoingAway(flush: () => void): void {
+  goingAway++;
+  try {
+    flush();
+  } finally {
+    goingAway--;
+  }
 }
 
 /**

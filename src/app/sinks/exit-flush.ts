@@ -1,6 +1,7 @@
 import { constants as osConstants } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { guardLog } from '../safe-log';
+import { whileGoingAway } from '../warnings';
 import { setImmediate } from './node-timers';
 
 interface SyncFlushable {
@@ -81,7 +82,7 @@ function flushAll(): void {
 function onSignal(signal: NodeJS.Signals): void {
   const others = host.listenerCount(signal) - 1;
   host.removeListener(signal, onSignal);
-  flushAll();
+  whileGoingAway(flushAll);
   if (others === 0) {
     host.kill(host.pid, signal);
     return;
@@ -171,7 +172,7 @@ function killingAsWithoutTheGuard(this: unknown, pid: number, signal?: string | 
     const name = signalName(signal);
     if (name && (pid === host.pid || pid === 0) && host.listeners(name).every(isGuardListener)) {
       host.removeListener(name, onSignal);
-      flushAll();
+      whileGoingAway(flushAll);
     }
   } catch {
     // Never in the way of the app's kill().
