@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { MimaAttestationError } from '../src';
 import type { DetectionRecord } from '../src/app/types';
 import { startProviderServer, type ProviderServer } from './helpers/ai-provider-server';
+import { guardWarnings, runChild } from './helpers/child-app';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { readRecords, ROOT, useGuard } from './helpers/guard';
 import { CANARY } from './helpers/openai';
@@ -171,6 +172,41 @@ async function callSites(): Promise<string[]> {
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
+    });
+  },
+);
+
+(MASTRA_RUNS_HERE ? describe : describe.skip)(
+  `Mastra: the "no patch point" warning waits for the app's start-up${MASTRA_RUNS_HERE ? '' : ' (skipped: needs Node 22.13+)'}`,
+  () => {
+    const REGISTER = path.join(ROOT, 'build', 'src', 'register.js');
+    const mastraEntry = (sub = '') =>
+      JSON.stringify(require.resolve(`@mastra/core${sub}`, { paths: [WORKSPACE] }));
+
+    async function warningsOf(code: string): Promise<string[]> {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-mastra-warn-'));
+      try {
+        const app = path.join(dir, 'app.js');
+        fs.writeFileSync(app, code);
+        const run = await runChild(['--require', REGISTER, app], { HOME: dir });
+        assert.equal(run.code, 0, run.stderr);
+        return guardWarnings(run.stderr, 'MIMA_GUARD_PATCH_POINT_MISSING');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    it('an app that loads @mastra/core, then @mastra/core/agent, gets no warning (its Agent is patched)', async () => {
+      // Before, the entry's hook found no Agent in the entry and warned at once, though the app's
+      // next line loaded the file that holds it: a false alarm on stderr for every Mastra app.
+      const code = `require(${mastraEntry()});\nrequire(${mastraEntry('/agent')});\n`;
+      assert.deepEqual(await warningsOf(code), []);
+    });
+
+    it('an app that never loads @mastra/core/agent is told its agents are not checked', async () => {
+      const warnings = await warningsOf(`require(${mastraEntry()});\n`);
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0], /no patch point was found in @mastra\/core \S+; its calls are not checked/);
     });
   },
 );

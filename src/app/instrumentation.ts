@@ -19,6 +19,7 @@ import { noteManualSdkDirectory, noteSdkDirectory } from './sdk-directory';
 import { addStatus, hasStatusFor } from './sdk-status';
 import { SDK_DEFINITIONS } from './sdks';
 import type { PatchPoint, PatchTarget, SdkDefinition } from './sdks/definition';
+import { setImmediate } from './sinks/node-timers';
 import { reportingFor, retireReporting, type Reporting } from './sinks/reporting';
 import type { MimaGuardConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
@@ -237,15 +238,32 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     }
   }
 
-  /** One diag warning, instead of a silent no-op, for a version or layout the guard cannot patch. */
+  /**
+   * A warning, instead of a silent no-op, for a version or layout the guard cannot patch. A supported
+   * version whose patch points are in files the entry does not load (`@mastra/core`'s Agent is in
+   * `@mastra/core/agent`) is checked once the app's start-up code has run (an immediate): its patch
+   * file may be loaded after the entry, and only a copy still unpatched then is a blind spot.
+   */
   private checkVersion(definition: SdkDefinition, version: string): void {
     if (hasStatusFor(definition.module, version)) return;
     const supported = isValidVersion(version) && satisfiesRange(version, definition.supportedVersions);
-    const problem = supported
-      ? `no patch point was found in ${definition.module} ${version}; its calls are not checked`
-      : `${definition.module} ${version} is outside the versions the guard supports (${definition.supportedVersions}); its calls are not checked`;
-    addStatus(definition.module, { version, patchPoint: '-', active: false, problem });
-    this.warnPatchProblem(problem);
+    if (!supported) {
+      const problem = `${definition.module} ${version} is outside the versions the guard supports (${definition.supportedVersions}); its calls are not checked`;
+      addStatus(definition.module, { version, patchPoint: '-', active: false, problem });
+      this.warnPatchProblem(problem);
+      return;
+    }
+    const noPatchPoint = () => {
+      if (hasStatusFor(definition.module, version) || !this.isEnabled()) return;
+      const problem = `no patch point was found in ${definition.module} ${version}; its calls are not checked`;
+      addStatus(definition.module, { version, patchPoint: '-', active: false, problem });
+      this.warnPatchProblem(problem);
+    };
+    const entryHoldsOne = definition.patchPoints.some(
+      (point) => point.inEntryModule && satisfiesRange(version, point.versions),
+    );
+    if (entryHoldsOne) noPatchPoint();
+    else setImmediate(noPatchPoint);
   }
 
   private patchExports(

@@ -56,11 +56,5 @@ export const mastraRow: ConformanceRow = {
     provider: 'openai',
     operation: 'invoke_agent',
     model: 'gpt-test',
-    // '@mastra/core' loaded before '@mastra/core/agent' (the child loads the package first, as
-    // an app importing { Mastra } does): its entry holds no Agent, so the guard warns that no patch
-    // point was found, and the status keeps it after ./agent is patched. Agents the Mastra class
-    // builds itself from stored configs would never load ./agent: whether the warning is false
-    // is open.
-    knownWarning: /^no patch point was found in @mastra\/core /,
   },
 };
