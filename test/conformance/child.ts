@@ -17,9 +17,9 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { enableGuard } from '../../src/enable';
-import { activeGuard } from '../../src/guard';
-import type { DetectionRecord } from '../../src/types';
+import { enableGuard } from '../../src/app/enable';
+import { activeGuard } from '../../src/app/guard';
+import type { DetectionRecord } from '../../src/app/types';
 import { contractCases, type ContractEnv } from './contract';
 import { packageDir } from './install-dir';
 import { startMockServer } from './mock-server';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { attest, getGuardStatus, MimaAttestationError } from '../../src';
 import { CANARY } from '../helpers/openai';
-import type { DetectionRecord, Mode } from '../../src/types';
+import type { DetectionRecord, Mode } from '../../src/app/types';
 import type { MockServer } from './mock-server';
 import type { ConformanceRow, RowContext } from './row';
 

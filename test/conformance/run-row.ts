@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { satisfiesRange } from '../../src/version-range';
+import { satisfiesRange } from '../../src/app/version-range';
 import type { ChildReport } from './child';
 import { packageDir } from './install-dir';
 import type { ConformanceRow, ModuleSystem } from './row';

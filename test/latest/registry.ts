@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { satisfiesRange } from '../../src/version-range';
+import { satisfiesRange } from '../../src/app/version-range';
 
 /** npm with the arguments; resolves stdout, rejects with npm's last words. */
 export function npm(args: string[], timeoutMs = 300_000): Promise<string> {

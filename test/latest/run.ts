@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SDK_DEFINITIONS } from '../../src/sdks';
+import { SDK_DEFINITIONS } from '../../src/app/sdks';
 import { contractCases } from '../conformance/contract';
 import { nodeSkipReason, runRow } from '../conformance/run-row';
 import { CONFORMANCE_ROWS } from '../conformance/rows';
