@@ -63,11 +63,5 @@ export interface ConformanceRow {
     provider: string;
     operation: string;
     model: string;
-    /**
-     * false where the record has no code location today (code_file null): the patch point runs
-     * after the SDK's own awaits, with no user frame on its stack. A known gap, pinned so that a
-     * change either way is seen.
-     */
-    codeLocation?: boolean;
   };
 }
