@@ -3,9 +3,20 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { attest } from '../src';
+import { chatV2Reply, COHERE_ORIGIN, loadCohere, makeCohere } from './helpers/cohere';
 import { FIXTURES } from './helpers/esm-app';
-import { ROOT } from './helpers/guard';
-import { MISTRAL_DIR } from './helpers/mistral';
+import { readRecords, ROOT, useGuard } from './helpers/guard';
+import {
+  chatReply,
+  loadMistral,
+  makeMistral,
+  MISTRAL_DIR,
+  MISTRAL_MODEL,
+  MISTRAL_ORIGIN,
+} from './helpers/mistral';
+import { countingReply } from './helpers/mock-http';
+import { isolateSdkTests } from './helpers/sdk-suite';
 
 /**
  * cohere-ai's and @mistralai/mistralai's patch points run after the SDK's own awaits, with no user
@@ -94,3 +105,50 @@ for (const system of ['cjs', 'esm'] as const) {
     });
   });
 }
+
+describe('code location of cohere and mistral calls: attested calls capture nothing', () => {
+  isolateSdkTests();
+
+  /** How many stacks `call` captured (the guard captures with Error.captureStackTrace). */
+  async function captures(call: () => Promise<unknown>): Promise<number> {
+    const capture = Error.captureStackTrace;
+    let count = 0;
+    Error.captureStackTrace = function (...args: Parameters<typeof capture>) {
+      count++;
+      return capture.apply(this, args);
+    };
+    try {
+      await call();
+    } finally {
+      Error.captureStackTrace = capture;
+    }
+    return count;
+  }
+
+  it('notes no caller for attested calls, and one for an unattested call, in process', async () => {
+    const { v2 } = makeCohere(loadCohere());
+    const mistral = makeMistral(loadMistral());
+    useGuard({ mode: 'report' });
+    countingReply(COHERE_ORIGIN, '/v2/chat', () => chatV2Reply(), { times: 2 });
+    countingReply(MISTRAL_ORIGIN, '/v1/chat/completions', () => chatReply(), { times: 2 });
+    const cohereCall = () => v2.chat({ model: 'command-a', messages: [{ role: 'user', content: 'hi' }] });
+    const mistralCall = () =>
+      mistral.chat.complete({ model: MISTRAL_MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(await captures(attest(cohereCall)), 0, 'attested cohere call');
+    assert.equal(await captures(attest(mistralCall)), 0, 'attested mistral call');
+    assert.equal(
+      await captures(cohereCall),
+      1,
+      'unattested cohere call: noted once, not again at the fetcher',
+    );
+    assert.equal(await captures(mistralCall), 1, 'unattested mistral call');
+    const records = await readRecords();
+    assert.deepEqual(
+      records.map((record) => [record.call_site, record.code_file]),
+      [
+        ['cohere.CohereClientV2.chat', path.join('build', 'test', 'code-location.test.js')],
+        ['mistral.Mistral.chat', path.join('build', 'test', 'code-location.test.js')],
+      ],
+    );
+  });
+});
