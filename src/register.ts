@@ -28,7 +28,8 @@ export function loaderIncludeList(): Array<string | RegExp> {
   return [
     ...SDK_DEFINITIONS.flatMap((definition) => [
       definition.module,
-      ...definition.patchPoints.flatMap((point) =>
+      // The files of the patch points, and of the clients whose methods note their caller.
+      ...[...definition.patchPoints, ...(definition.callerEntries ?? [])].flatMap((point) =>
         point.files.map((file) => new RegExp(`/node_modules/${escape(definition.module)}/${escape(file)}$`)),
       ),
     ]),

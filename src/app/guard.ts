@@ -13,6 +13,7 @@ import type { ResolvedConfig } from './config';
 import { countCall, countingCalls, insideCountedCall, runCounted } from './coverage/call-counts';
 import { errorKind, MimaAttestationError } from './errors';
 import type { AnyMethod, SdkDefinition } from './sdks/definition';
+import { notedCallerFor, type NotedCaller } from './sdks/noted-caller';
 import type { SinkChain } from './sinks/chain';
 import { deferRecord, drainingAtExit } from './sinks/pending-records';
 import type { Reporting } from './sinks/reporting';
@@ -67,9 +68,9 @@ export class GuardRuntime {
   }
 
   /** An unattested SDK call: in block mode, the error the SDK definition fails the call with. */
-  check(call: CallDescription, below?: AnyFunction): MimaAttestationError | undefined {
+  check(call: CallDescription, below?: AnyFunction, noted?: NotedCaller): MimaAttestationError | undefined {
     const { mode } = this.config;
-    const where = this.detect(call, mode === 'block', mode === 'warn' ? '' : undefined, below);
+    const where = this.detect(call, mode === 'block', mode === 'warn' ? '' : undefined, below, noted);
     return mode === 'block' ? new MimaAttestationError(call.callSite, where) : undefined;
   }
 
@@ -121,7 +122,8 @@ export class GuardRuntime {
    * keeps the call's time, active context and stack; the record is built, warned about and
    * reported off the call path (pending-records.ts), in call order, before anything that awaits
    * the call runs. `warning`: an extra sentence for the warning, or '' (undefined: no warning).
-   * `below`: the guard's function on the stack under which the caller is (see captureCallLocation).
+   * `below`: the guard's function on the stack under which the caller is (see captureCallLocation);
+   * `noted`: the caller its SDK's public method noted, where the stack here has none.
    * Returns the caller's file:line, when known now.
    */
   private detect(
@@ -129,12 +131,13 @@ export class GuardRuntime {
     blocked: boolean,
     warning: string | undefined,
     below?: AnyFunction,
+    noted?: NotedCaller,
   ): string | undefined {
     const time = Date.now();
     const parent = context.active();
-    let where: CodeLocation | DeferredStack | undefined = this.config.captureCallSite
-      ? captureCallLocationOrStack(below)
-      : undefined;
+    let where: CodeLocation | DeferredStack | undefined = !this.config.captureCallSite
+      ? undefined
+      : (noted?.where ?? captureCallLocationOrStack(below));
     if (blocked && where !== undefined && 'holder' in where) {
       // The error names the location now: a map not decoded yet is decoded on this thread, once.
       const resolved = resolveDeferredStack(where, false);
@@ -239,7 +242,9 @@ export function onUnattestedCall(
     if (countingCalls) countCall(call.callSite, false);
     // The caller is below the patched method's wrapper (or this function) on the stack: the
     // guard's frames above it are skipped without being captured.
-    blocked = shared.active?.check(call, below);
+    // An SDK whose patch point runs after its own awaits: the caller its public method noted.
+    const noted = definition.callerEntries ? notedCallerFor(definition.module) : undefined;
+    blocked = shared.active?.check(call, below, noted);
   } catch (error) {
     try {
       shared.active?.checkFailed(definition.module, error, below);

@@ -18,6 +18,7 @@ import { isValidVersion, satisfiesRange } from './version-range';
 import { noteManualSdkDirectory, noteSdkDirectory } from './sdk-directory';
 import { addStatus, hasStatusFor } from './sdk-status';
 import { SDK_DEFINITIONS } from './sdks';
+import { noteCallersIn } from './sdks/noted-caller';
 import type { PatchPoint, PatchTarget, SdkDefinition } from './sdks/definition';
 import { setImmediate } from './sinks/node-timers';
 import { reportingFor, retireReporting, type Reporting } from './sinks/reporting';
@@ -194,16 +195,35 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
           ),
       ),
     );
+    const entryFiles = (definition.callerEntries ?? []).flatMap((entries) =>
+      entries.files.map(
+        (file) =>
+          new InstrumentationNodeModuleFile(
+            `${definition.module}/${file}`,
+            [entries.versions],
+            (exports: unknown) => {
+              noteCallersIn(definition, entries, exports);
+              return exports;
+            },
+            (exports: unknown) => exports,
+          ),
+      ),
+    );
     return new InstrumentationNodeModuleDefinition(
       definition.module,
       ['*'],
       (exports: unknown, version?: string) => {
+        for (const entries of definition.callerEntries ?? []) {
+          if (entries.inEntryModule && satisfiesRange(version ?? 'unknown', entries.versions)) {
+            noteCallersIn(definition, entries, exports);
+          }
+        }
         const entry = this.patchEntryModule(definition, exports, version ?? 'unknown');
         this.checkVersion(definition, version ?? 'unknown');
         return entry;
       },
       undefined,
-      files,
+      [...files, ...entryFiles],
     );
   }
 

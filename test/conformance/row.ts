@@ -72,14 +72,9 @@ export interface ConformanceRow {
     operation: string;
     model: string;
     /**
-     * false where the record has no code location today (code_file null): the patch point runs
-     * after the SDK's own awaits, with no user frame on its stack. A known gap, pinned so that a
-     * change either way is seen.
-     */
-    codeLocation?: boolean;
-    /**
      * A MimaGuardWarning the SDK gets today although its patch is active (a false alarm, or one
-     * the guard cannot yet tell from a real blind spot): a known gap, pinned like codeLocation.
+     * the guard cannot yet tell from a real blind spot): a known gap, pinned so that a change
+     * either way is seen.
      */
     knownWarning?: RegExp;
   };

@@ -3,7 +3,7 @@ import {
   GEN_AI_OPERATION_EMBEDDINGS,
   GEN_AI_OPERATION_TEXT_COMPLETION,
 } from '../semconv';
-import { exportedFunctions, ownEntry, type SdkDefinition } from './definition';
+import { exportedFunctions, exportedPrototypes, ownEntry, type SdkDefinition } from './definition';
 import { camelCaseAt, isVersionSegment } from './path-text';
 
 const VERSIONS = '>=8.0.0 <9';
@@ -33,6 +33,16 @@ export const cohere: SdkDefinition = {
       versions: VERSIONS,
       files: ['core/fetcher/makePassthroughRequest.js'],
       ...exportedFunctions('makePassthroughRequest'),
+    },
+  ],
+  // The fetcher runs after each endpoint's own awaits (generator-based __awaiter: no async frames
+  // either): the clients' endpoint methods note their caller. CohereClientV2 binds V2Client's and
+  // CohereClient's methods at construction; the sub-resources come through CohereClient's getters.
+  callerEntries: [
+    {
+      versions: VERSIONS,
+      files: ['Client.js', 'api/resources/v2/client/Client.js'],
+      prototypes: exportedPrototypes('CohereClient', 'V2Client'),
     },
   ],
   callSites: [

@@ -35,6 +35,17 @@ export interface PatchPoint {
   locate(exports: unknown): PatchTarget[];
 }
 
+/** Where one version range of an SDK defines client classes whose public methods note their caller. */
+export interface CallerEntries {
+  versions: string;
+  /** Files inside the package that define them. */
+  files: string[];
+  /** Also look in the package's entry module (see PatchPoint.inEntryModule). */
+  inEntryModule?: boolean;
+  /** The client prototypes among the file's exports. */
+  prototypes(exports: unknown): unknown[];
+}
+
 /** Everything the guard needs to know about one AI SDK. One short file per SDK builds one. */
 export interface SdkDefinition {
   /** npm package name, as module hooks see it. */
@@ -63,6 +74,11 @@ export interface SdkDefinition {
    */
   clientKeys?(client: object): unknown[];
   clientKeyOf?(self: unknown): unknown;
+  /**
+   * For SDKs whose patch points run after their own awaits (no user frame left on the stack):
+   * the client classes whose public methods note their caller for the record (noted-caller.ts).
+   */
+  callerEntries?: CallerEntries[];
   /** Names the call and reads what is known without touching content. `name`: the patched method. */
   describe(self: unknown, args: unknown[], name: string): CallDescription;
   /** Makes the original fail with `error` the way the SDK's own errors arrive. */
@@ -170,4 +186,14 @@ export function exportedFunctions(...names: string[]): Pick<PatchPoint, 'label' 
 /** table[key] for keys that come from a request or a model (a path segment named `constructor` is not a method). */
 export function ownEntry<T>(table: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** The prototypes of the classes a file exports under these names. */
+export function exportedPrototypes(...names: string[]): (exports: unknown) => unknown[] {
+  return (exports) =>
+    names.map(
+      (name) =>
+        (exports as Record<string, { prototype?: unknown } | undefined> | null | undefined)?.[name]
+          ?.prototype,
+    );
 }

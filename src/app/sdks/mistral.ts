@@ -3,7 +3,7 @@ import {
   GEN_AI_OPERATION_EMBEDDINGS,
   GEN_AI_OPERATION_TEXT_COMPLETION,
 } from '../semconv';
-import { ownEntry, prototypeMethod, type SdkDefinition } from './definition';
+import { exportedPrototypes, ownEntry, prototypeMethod, type SdkDefinition } from './definition';
 import { camelCaseAt, firstPathSegment, isVersionSegment, withoutLeadingSlashes } from './path-text';
 
 const VERSIONS = '>=2.0.0 <3';
@@ -39,6 +39,17 @@ export const mistral: SdkDefinition = {
         const targets = inSdksFile.locate(exports);
         return targets.length > 0 ? targets : inEntry.locate(exports);
       },
+    },
+  ],
+  // _createRequest runs after the call's own await (extractSecurity), and the APIPromise thenable
+  // gives V8 no async frames: the sub-SDKs' methods (client.chat.complete, …), reached through
+  // Mistral's getters, note their caller.
+  callerEntries: [
+    {
+      versions: VERSIONS,
+      files: ['esm/sdk/sdk.js'],
+      inEntryModule: true,
+      prototypes: exportedPrototypes('Mistral'),
     },
   ],
   callSites: [

@@ -36,6 +36,5 @@ export const cohereRow: ConformanceRow = {
     provider: 'cohere',
     operation: 'chat',
     model: 'command-a',
-    codeLocation: false,
   },
 };

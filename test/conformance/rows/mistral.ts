@@ -41,6 +41,5 @@ export const mistralRow: ConformanceRow = {
     provider: 'mistral_ai',
     operation: 'chat',
     model: MISTRAL_MODEL,
-    codeLocation: false,
   },
 };
