@@ -1,11 +1,13 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import nock from 'nock';
 import { disableGuard, getGuardStatus, MimaAttestationError } from '../src';
 import { isGuardWrapper } from '../src/app/patch';
+import { guardWarnings, runChild } from './helpers/child-app';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
-import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
+import { captureWarnings, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
 import {
   EMBEDDING,
   embeddingReply,
@@ -281,5 +283,37 @@ describe('litellm in an ES module app (node --import …/register)', () => {
       requests: 1,
       patchPoints: ['dist/src/completion.js#completion', 'dist/src/embedding.js#embedding'],
     });
+  });
+});
+
+describe("litellm's own old SDK copies", () => {
+  it('are no MimaGuardWarning: litellm bundles @anthropic-ai/sdk 0.6 and cohere-ai 6, checked at its own patch', async () => {
+    // Before, every litellm app printed "@anthropic-ai/sdk 0.6.8 is outside the versions the
+    // guard supports; its calls are not checked" (and, once the warning was said per SDK, the same
+    // for cohere-ai 6.2.2): false, since only litellm uses those copies and litellm.completion is
+    // patched, covering their requests. An SDK copy of the app's own out of range still warns.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-litellm-nested-'));
+    try {
+      const app = path.join(dir, 'app.js');
+      fs.writeFileSync(
+        app,
+        `const { getGuardStatus } = require(${JSON.stringify(path.join(ROOT, 'build', 'src', 'index.js'))});
+         require(${JSON.stringify(require.resolve('litellm'))});
+         setImmediate(() => console.log(JSON.stringify(getGuardStatus().sdks)));`,
+      );
+      const register = path.join(ROOT, 'build', 'src', 'register.js');
+      const run = await runChild(['--require', register, app], { HOME: dir });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(guardWarnings(run.stderr, 'MIMA_GUARD_SDK_UNSUPPORTED'), []);
+      const sdks = JSON.parse(run.stdout) as Array<{ module: string; patches: Array<{ problem?: string }> }>;
+      const anthropic = sdks.find((s) => s.module === '@anthropic-ai/sdk');
+      assert.match(
+        anthropic?.patches[0]?.problem ?? '',
+        /^@anthropic-ai\/sdk 0\.\d+\.\d+, a copy inside litellm, is outside .*litellm's own patch checks/,
+      );
+      assert.ok(sdks.find((s) => s.module === 'litellm')?.patches.some((p) => !p.problem));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -15,6 +15,7 @@ import { allPatches, applyPatch, patchMethod, removePatch } from './patch';
 import { queueModuleDefinitions } from './queues/hooks';
 import { guardLog } from './safe-log';
 import { isValidVersion, satisfiesRange } from './version-range';
+import { coveringSdk, noteHookedDirectory } from './nested-copy';
 import { noteManualSdkDirectory, noteSdkDirectory } from './sdk-directory';
 import { addStatus, hasStatusFor } from './sdk-status';
 import { SDK_DEFINITIONS } from './sdks';
@@ -268,6 +269,14 @@ export class MimaGuardInstrumentation extends InstrumentationBase<MimaGuardConfi
     if (hasStatusFor(definition.module, version)) return;
     const supported = isValidVersion(version) && satisfiesRange(version, definition.supportedVersions);
     if (!supported) {
+      const outer = coveringSdk(definition.module, SDK_DEFINITIONS);
+      if (outer) {
+        // litellm's own old anthropic: used by litellm alone, whose calls its patch checks.
+        const note = `${definition.module} ${version}, a copy inside ${outer}, is outside the versions the guard supports (${definition.supportedVersions}); ${outer}'s own patch checks the calls made through it`;
+        addStatus(definition.module, { version, patchPoint: '-', active: false, problem: note });
+        guardLog.warn(note);
+        return;
+      }
       const problem = `${definition.module} ${version} is outside the versions the guard supports (${definition.supportedVersions}); its calls are not checked`;
       addStatus(definition.module, { version, patchPoint: '-', active: false, problem });
       this.warnPatchProblem(problem);
@@ -378,6 +387,7 @@ if (typeof readPackageVersion === 'function') {
   const versions = new Map<string, string | undefined>();
   Object.defineProperty(MimaGuardInstrumentation.prototype, '_extractPackageVersion', {
     value(this: unknown, baseDir: string): string | undefined {
+      noteHookedDirectory(baseDir);
       if (!versions.has(baseDir)) {
         versions.set(baseDir, readPackageVersion.call(this, baseDir) as string | undefined);
         noteSdkDirectory(baseDir);
