@@ -1,25 +1,18 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import { npmPurl } from '../src/command/cli/cyclonedx';
+import {
+  ROOT,
+  cli,
+  installedVersion,
+  inventoryProject,
+  removeInventoryProjects,
+} from './helpers/inventory-project';
 import { record, writeLog } from './helpers/report-cli';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'cyclonedx');
-const APP = path.join(ROOT, 'test', 'fixtures', 'inventory', 'app');
-/** The SDKs (and the provider package) the fixture app uses, linked from the repo's node_modules. */
-const LINKED = [
-  'openai',
-  '@anthropic-ai/sdk',
-  'ai',
-  '@ai-sdk/openai',
-  '@ai-sdk/provider',
-  '@ai-sdk/provider-utils',
-];
 
 /** The CycloneDX 1.6 JSON schema with the two schemas it references, as published (draft-07). */
 const validate = (() => {
@@ -59,31 +52,7 @@ interface Bom {
   dependencies: Array<{ ref: string; dependsOn: string[] }>;
 }
 
-const dirs: string[] = [];
-
-function project(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-inventory-'));
-  dirs.push(dir);
-  fs.cpSync(APP, dir, { recursive: true });
-  for (const name of [...LINKED, '@mima-governance/instrumentation-guard']) {
-    const link = path.join(dir, 'node_modules', ...name.split('/'));
-    fs.mkdirSync(path.dirname(link), { recursive: true });
-    fs.symlinkSync(name.startsWith('@mima-governance') ? ROOT : path.join(ROOT, 'node_modules', name), link);
-  }
-  return dir;
-}
-
-function cli(cwd: string, args: string[]) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-const installedVersion = (name: string) =>
-  (
-    JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
-      version: string;
-    }
-  ).version;
+const project = inventoryProject;
 
 /** `// inventory: <provider> <model|-> <verdict>` above each call (the line below it). */
 function markers(dir: string) {
@@ -103,9 +72,7 @@ function markers(dir: string) {
 
 describe('mima-guard inventory (CycloneDX 1.6)', function () {
   this.timeout(120_000);
-  after(() => {
-    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(removeInventoryProjects);
 
   it('is a valid CycloneDX 1.6 BOM: the SDKs with installed versions and purls, models, providers, call sites as evidence', () => {
     const dir = project();
@@ -237,7 +204,7 @@ describe('mima-guard inventory (CycloneDX 1.6)', function () {
     assert.match(missing.stderr, /no log at/);
   });
 
-  it('--format json prints the inventory; a bad format is a usage error (2)', () => {
+  it('--format json prints the inventory; a bad format is a usage error (2) naming the formats, md included', () => {
     const dir = project();
     const json = cli(dir, ['inventory', '--format', 'json']);
     assert.equal(json.status, 0, json.stderr);
@@ -245,7 +212,7 @@ describe('mima-guard inventory (CycloneDX 1.6)', function () {
     assert.equal(inventory.sdks.find((s) => s.package === 'openai')!.installedAt, 'node_modules/openai');
     const bad = cli(dir, ['inventory', '--format', 'spdx']);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--format takes cyclonedx, json/);
+    assert.match(bad.stderr, /--format takes cyclonedx, json, md, not "spdx"/);
   });
 
   it('purls encode the npm scope', () => {

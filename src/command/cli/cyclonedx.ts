@@ -56,10 +56,6 @@ const modelRef = (provider: string, name: string) => `model:${provider}/${name}`
 
 export function cyclonedxBom(inventory: Inventory, now: Date = new Date()): Json {
   const projectRef = 'project';
-  const providers = new Set<string>();
-  for (const sdk of inventory.sdks) for (const provider of sdk.providers) providers.add(provider);
-  for (const model of inventory.models) providers.add(model.provider);
-  providers.delete('unknown');
 
   const sdkComponents = inventory.sdks.map((sdk) => {
     const [group, name] = sdk.package.startsWith('@') ? sdk.package.split('/') : [undefined, sdk.package];
@@ -98,7 +94,7 @@ export function cyclonedxBom(inventory: Inventory, now: Date = new Date()): Json
     properties: [property('mima:gen_ai.provider.name', model.provider), ...verdictCounts(model.sites)],
     evidence: { occurrences: model.sites.map(occurrence) },
   }));
-  const services = [...providers].sort().map((provider) => ({
+  const services = inventory.providers.map((provider) => ({
     'bom-ref': serviceRef(provider),
     name: provider,
     description: 'model provider the AI SDK calls reach (gen_ai.provider.name)',

@@ -41,6 +41,8 @@ export interface Inventory {
   project: { name: string; version: string | null };
   sdks: InventorySdk[];
   models: InventoryModel[];
+  /** The providers the SDKs' calls and the models reach, 'unknown' left out. */
+  providers: string[];
 }
 
 /** gen_ai.provider.name per package, and per client class where one package serves several. */
@@ -284,11 +286,17 @@ export function buildInventory(
     if (!model) models.set(key, (model = { name: site.model, provider: site.provider, sites: [] }));
     model.sites.push(site);
   }
+  const providers = new Set([
+    ...sdks.flatMap((sdk) => sdk.providers),
+    ...[...models.values()].map((m) => m.provider),
+  ]);
+  providers.delete('unknown');
   return {
     project: projectOf(projectDir),
     sdks: sdks.sort((a, b) => a.package.localeCompare(b.package)),
     models: [...models.values()].sort(
       (a, b) => a.provider.localeCompare(b.provider) || a.name.localeCompare(b.name),
     ),
+    providers: [...providers].sort(),
   };
 }

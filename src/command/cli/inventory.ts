@@ -5,6 +5,7 @@ import type { TypeScript } from '../scan/typescript';
 import { UsageError } from './args';
 import { print, type Command } from './command';
 import { cyclonedxBom } from './cyclonedx';
+import { inventoryMarkdown } from './inventory-markdown';
 import { buildInventory } from './inventory-model';
 import { summariseLogs } from './report-summary';
 import { terminalJson } from './terminal-text';
@@ -20,9 +21,9 @@ interface TypeScriptLoader {
   loadTypeScript(projectDir: string): TypeScript;
 }
 
-const FORMATS = ['cyclonedx', 'json'] as const;
+const FORMATS = ['cyclonedx', 'json', 'md'] as const;
 
-const USAGE = `Usage: mima-guard inventory [path ...] [--format cyclonedx|json] [--file LOG]
+const USAGE = `Usage: mima-guard inventory [path ...] [--format cyclonedx|json|md] [--file LOG]
 
 Lists the AI SDKs of the project that the guard patches: each one installed (the version in the
 node_modules nearest the project) or called in the code, the model providers and the models its
@@ -33,7 +34,9 @@ Options:
   path          files or directories to scan. Default: the current directory
   --format F    cyclonedx (default): a CycloneDX 1.6 JSON BOM (SDKs as components with purls,
                 models as machine-learning-model components, providers as services, call
-                sites as evidence occurrences); json: the inventory as one JSON object
+                sites as evidence occurrences); json: the inventory as one JSON object;
+                md: a Markdown document (SDKs, models, providers, call sites as tables)
+                to paste into a pull request or a wiki
   --file LOG    add the unattested calls the guard recorded in LOG (and its rotated backups), per
                 call site and code location, as run-time evidence of each SDK
   -h, --help    show this help
@@ -42,7 +45,7 @@ Exit status: 0 done, 2 usage error (or typescript missing, or no log at --file).
 
 export const inventoryCommand: Command = {
   name: 'inventory',
-  summary: 'list the AI SDKs, models and providers the project uses (CycloneDX 1.6 BOM)',
+  summary: 'list the AI SDKs, models and providers the project uses (CycloneDX 1.6 BOM, JSON or Markdown)',
   usage: USAGE,
   async run(args) {
     let parsed;
@@ -93,7 +96,8 @@ export const inventoryCommand: Command = {
     const ts = (require('../scan/typescript') as TypeScriptLoader).loadTypeScript(projectDir);
     /* eslint-enable @typescript-eslint/no-require-imports */
     const inventory = buildInventory(ts, report, projectDir, process.cwd(), recorded);
-    print(terminalJson(format === 'json' ? inventory : cyclonedxBom(inventory)));
+    if (format === 'md') print(inventoryMarkdown(inventory, values.file !== undefined, process.cwd()));
+    else print(terminalJson(format === 'json' ? inventory : cyclonedxBom(inventory)));
     return 0;
   },
 };
