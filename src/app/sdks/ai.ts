@@ -11,6 +11,7 @@ import {
   type SdkDefinition,
 } from './definition';
 import { withoutPrefix } from './path-text';
+import { standInExports } from './stand-in-exports';
 
 /**
  * The Vercel AI SDK (`ai`) 6 and 7. Every model call starts in one of its exported functions or
@@ -98,7 +99,8 @@ export const ai: SdkDefinition = {
       // loaded by that name; the file hooks catch an ES module import of the file by its path.
       files: ['dist/index.js', 'dist/index.mjs'],
       inEntryModule: true,
-      replaceExports: patchableExports,
+      // ai 6's CommonJS exports are a bundler's non-configurable getters: the app gets a stand-in.
+      replaceExports: standInExports(MODEL_FUNCTIONS),
       label: 'generateText|streamText|…|ToolLoopAgent.generate|stream',
       locate: modelCallers,
     },
@@ -156,38 +158,6 @@ function modelCallers(exports: unknown): PatchTarget[] {
     return owner ? [{ owner, method }] : [];
   });
   return [...functions, ...agentMethods];
-}
-
-/**
- * ai 6's CommonJS exports are a bundler's non-configurable getters, which cannot be redefined.
- * The app gets a stand-in instead: the same property descriptors (so the same live getters),
- * except that the model functions are plain writable properties the guard can wrap and unwrap.
- * An ES module namespace (through import-in-the-middle) is patched as it is.
- */
-const standIns = new WeakMap<object, object>();
-
-function patchableExports(exports: unknown): unknown {
-  if (exports === null || typeof exports !== 'object') return exports;
-  const fixed = MODEL_FUNCTIONS.filter(
-    (name) => Object.getOwnPropertyDescriptor(exports, name)?.configurable === false,
-  );
-  if (fixed.length === 0) return exports;
-  let standIn = standIns.get(exports);
-  if (!standIn) {
-    const descriptors = Object.getOwnPropertyDescriptors(exports);
-    for (const name of fixed) {
-      const value = (exports as Record<string, unknown>)[name];
-      descriptors[name] = {
-        value,
-        writable: true,
-        configurable: true,
-        enumerable: descriptors[name].enumerable,
-      };
-    }
-    standIn = Object.create(Object.getPrototypeOf(exports), descriptors) as object;
-    standIns.set(exports, standIn);
-  }
-  return standIn;
 }
 
 function agentModel(agent: unknown): unknown {
