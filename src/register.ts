@@ -90,9 +90,8 @@ function registerSyncHooks(): boolean {
 function sandboxError(error: unknown): unknown {
   if (process.env.JEST_WORKER_ID !== undefined) {
     return new Error(
-      `${PACKAGE_NAME}/register cannot hook Jest's module registry. In Jest, enable the guard from a ` +
-        `setupFiles module and hand it the SDK modules: ` +
-        `require('${PACKAGE_NAME}').enableGuard({ modules: { openai: require('openai') } })`,
+      `${PACKAGE_NAME}/register cannot hook Jest's module registry. In Jest, use the guard's Jest ` +
+        `setup instead: setupFiles: ['${PACKAGE_NAME}/jest'] in the Jest config`,
       { cause: error },
     );
   }

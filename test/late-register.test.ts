@@ -170,7 +170,8 @@ describe('register loaded late, and SDKs loaded before the guard', function () {
     );
     const { message, cause } = JSON.parse(stdout);
     assert.match(message, /register cannot hook Jest's module registry/);
-    assert.match(message, /enableGuard\(\{ modules: \{ openai: require\('openai'\) \} \}\)/);
+    // The one-line Jest setup, not the modules recipe, is what to use there now.
+    assert.match(message, /setupFiles: \['@mima-governance\/instrumentation-guard\/jest'\]/);
     assert.match(cause, /^module\.register(Hooks)?\(\) is not supported in Jest$/);
   });
 });
