@@ -15,7 +15,12 @@ const OWN_DIRS = ((globalThis as Record<symbol, unknown>)[
 ] ??= []) as string[];
 // Process-wide: with two copies of the package loaded, the wrapper and the runtime in force may be
 // different copies', and neither copy's frames are the caller.
-for (const dir of [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..', '..', 'src')]) {
+// Unbundled, this file is build/src/app/call-location.js, and the guard's code is all of build/src.
+// Bundled into an app, __filename is the bundle and __dirname its directory, whose parent is
+// anything (/tmp, the app's root): only the bundle's own directory is taken then.
+const UNBUNDLED = __filename.endsWith(path.join('src', 'app', 'call-location.js'));
+const OWN_ROOT = UNBUNDLED ? path.resolve(__dirname, '..') : __dirname;
+for (const dir of [OWN_ROOT, path.resolve(OWN_ROOT, '..', '..', 'src')]) {
   if (!OWN_DIRS.includes(dir)) OWN_DIRS.push(dir);
 }
 
