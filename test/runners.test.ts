@@ -66,6 +66,33 @@ function tapOutcomes(stdout: string): Outcome[] {
   return outcomes.map((outcome) => ({ ...outcome, failure: outcome.passed ? '' : outcome.failure }));
 }
 
+/**
+ * Jest (`jest` is 30, `jest29` the npm alias of jest@29) over a fixture; ES module spec files run
+ * in Jest's ES module mode. Source maps are on, as the README says, for the test file's own lines
+ * (babel-jest moves them). Not `--no-warnings=ExperimentalWarning`: Node ignores the value and
+ * hides every warning, the guard's with them.
+ */
+function jestRunner(pkg: 'jest' | 'jest29', name: string, dir: string, spec: string): Runner {
+  const esm = spec.endsWith('.mjs');
+  return {
+    name,
+    version: version(pkg),
+    dir,
+    spec,
+    args: (out) => [
+      ...(esm ? ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning'] : []),
+      '--enable-source-maps',
+      bin(pkg, 'bin', 'jest.js'),
+      '--ci',
+      '--no-watchman',
+      '--json',
+      `--outputFile=${out}`,
+      spec,
+    ],
+    outcomes: (_stdout, out) => jestLikeOutcomes(out),
+  };
+}
+
 const RUNNERS: Runner[] = [
   {
     name: 'mocha --require',
@@ -92,63 +119,22 @@ const RUNNERS: Runner[] = [
         failure: test.err.stack ?? '',
       })),
   },
-  {
-    name: 'Jest setupFiles',
-    version: version('jest'),
-    dir: 'jest',
-    spec: 'ai.spec.js',
-    args: (out) => [bin('jest', 'bin', 'jest.js'), '--ci', '--no-watchman', '--json', `--outputFile=${out}`],
-    outcomes: (_stdout, out) => jestLikeOutcomes(out),
-  },
-  {
-    name: 'Jest setupFiles, --experimental-vm-modules',
-    version: version('jest'),
-    dir: 'jest-esm',
-    spec: 'ai.spec.mjs',
-    args: (out) => [
-      '--experimental-vm-modules',
-      '--no-warnings=ExperimentalWarning',
-      bin('jest', 'bin', 'jest.js'),
-      '--ci',
-      '--no-watchman',
-      '--json',
-      `--outputFile=${out}`,
-    ],
-    outcomes: (_stdout, out) => jestLikeOutcomes(out),
-  },
-  {
-    name: 'Jest setupFiles: [guard/jest], one line',
-    version: version('jest'),
-    dir: 'jest-one-line',
-    spec: 'ai.spec.js',
-    // Source maps on, as the README says, for the test file's own lines (babel-jest moves them).
-    args: (out) => [
-      '--enable-source-maps',
-      bin('jest', 'bin', 'jest.js'),
-      '--ci',
-      '--no-watchman',
-      '--json',
-      `--outputFile=${out}`,
-      'ai.spec.js',
-    ],
-    outcomes: (_stdout, out) => jestLikeOutcomes(out),
-  },
-  {
-    name: 'Jest setupFiles: [guard/jest], one line, --experimental-vm-modules',
-    version: version('jest'),
-    dir: 'jest-one-line-esm',
-    spec: 'ai.spec.mjs',
-    args: (out) => [
-      '--experimental-vm-modules',
-      '--no-warnings=ExperimentalWarning',
-      bin('jest', 'bin', 'jest.js'),
-      '--ci',
-      '--no-watchman',
-      '--json',
-      `--outputFile=${out}`,
-    ],
-    outcomes: (_stdout, out) => jestLikeOutcomes(out),
-  },
+  jestRunner('jest', 'Jest setupFiles', 'jest', 'ai.spec.js'),
+  jestRunner('jest', 'Jest setupFiles, --experimental-vm-modules', 'jest-esm', 'ai.spec.mjs'),
+  jestRunner('jest', 'Jest setupFiles: [guard/jest], one line', 'jest-one-line', 'ai.spec.js'),
+  jestRunner(
+    'jest',
+    'Jest setupFiles: [guard/jest], one line, --experimental-vm-modules',
+    'jest-one-line-esm',
+    'ai.spec.mjs',
+  ),
+  jestRunner('jest29', 'Jest 29 setupFiles: [guard/jest], one line', 'jest-one-line', 'ai.spec.js'),
+  jestRunner(
+    'jest29',
+    'Jest 29 setupFiles: [guard/jest], one line, --experimental-vm-modules',
+    'jest-one-line-esm',
+    'ai.spec.mjs',
+  ),
   {
     name: 'Vitest setupFiles',
     version: version('vitest'),
@@ -184,7 +170,7 @@ interface Run {
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-runners-'));
 
 function runRunner(runner: Runner, mode: Mode, mock: MockOpenAI): Promise<Run> {
-  const label = `${runner.dir}-${mode}`;
+  const label = `${runner.dir}-${runner.version}-${mode}`; // two Jests run one fixture
   const out = path.join(TMP, `${label}.json`);
   const logFile = path.join(TMP, `${label}.jsonl`);
   const env: NodeJS.ProcessEnv = { ...process.env };

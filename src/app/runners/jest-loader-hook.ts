@@ -116,23 +116,32 @@ export interface HookResult {
 }
 
 /**
- * The Runtime serving the sandbox that calls `requireFromSandbox`: a sandbox's `require()` goes
- * through `runtime.requireModuleOrMock`, looked up on the prototype at each call.
+ * Methods of a Runtime that a sandbox's `require()` reaches through `this`, looked up on the
+ * prototype at each call. jest-runtime 30 calls `requireModuleOrMock` that way; 29 binds it when it
+ * makes the sandbox's require, so there only the methods it calls next are looked up.
  */
+const REQUIRE_PATH = ['requireModuleOrMock', '_shouldMockCjs', 'requireModule', '_requireCoreModule'];
+
+/** The Runtime serving the sandbox that calls `requireFromSandbox`. */
 function runtimeServing(Runtime: { prototype: Loader }, requireFromSandbox: () => void): Loader | undefined {
   const prototype = Runtime.prototype;
-  const original = prototype.requireModuleOrMock;
-  if (typeof original !== 'function') return undefined;
+  const originals = new Map<string, AnyFunction>();
   let runtime: Loader | undefined;
-  prototype.requireModuleOrMock = function (this: Loader, ...args: unknown[]) {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the instance is what is looked for
-    runtime ??= this;
-    return (original as AnyFunction).apply(this, args);
-  };
+  for (const name of REQUIRE_PATH) {
+    const original = prototype[name];
+    if (typeof original !== 'function' || !Object.prototype.hasOwnProperty.call(prototype, name)) continue;
+    originals.set(name, original as AnyFunction);
+    prototype[name] = function (this: Loader, ...args: unknown[]) {
+      // eslint-disable-next-line @typescript-eslint/no-this-alias -- the instance is what is looked for
+      runtime ??= this;
+      return (original as AnyFunction).apply(this, args);
+    };
+  }
+  if (originals.size === 0) return undefined;
   try {
     requireFromSandbox();
   } finally {
-    prototype.requireModuleOrMock = original;
+    for (const [name, original] of originals) prototype[name] = original;
   }
   return runtime;
 }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import { guardLog } from '../safe-log';
+import { noteSdkDirectory } from '../sdk-directory';
 import { SDK_DEFINITIONS } from '../sdks';
 import { satisfiesRange } from '../version-range';
 import { warnGuardProblem } from '../warnings';
@@ -22,6 +23,7 @@ interface PackageFile {
 }
 
 interface PackageJson {
+  name?: unknown;
   version?: unknown;
   main?: unknown;
   exports?: unknown;
@@ -71,6 +73,28 @@ export function importEntryOf(pkg: PackageJson): string | undefined {
   return path.posix.normalize(typeof pkg.main === 'string' ? pkg.main : 'index.js');
 }
 
+/** The published file a source file of the SDK's repository becomes: `src/a/b.ts` → `a/b.js`. */
+export function publishedPathOf(relative: string): string {
+  return relative
+    .replace(/^src\//, '')
+    .replace(/\.(c|m)?tsx?$/, (_, kind: string | undefined) => `.${kind ?? ''}js`);
+}
+
+/**
+ * The package a file outside node_modules belongs to: the nearest package.json above it that
+ * has a name. Directories are read once (`packageOf` caches).
+ */
+function sourceRootOf(
+  filename: string,
+  packageOf: (dir: string) => PackageJson,
+): { name: string; baseDir: string } | undefined {
+  for (let dir = path.dirname(filename); ; dir = path.dirname(dir)) {
+    const { name } = packageOf(dir);
+    if (typeof name === 'string') return { name, baseDir: dir };
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
 function supports(ranges: string[], version: string | undefined, includePrerelease?: boolean): boolean {
   if (version === undefined) return ranges.includes('*');
   return ranges.some((range) => range === '*' || satisfiesRange(version, range, { includePrerelease }));
@@ -103,8 +127,7 @@ export function createSandboxHandler(
       ] as const,
   );
 
-  const fileOf = (filename: string): PackageFile | undefined => {
-    if (!filename.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+  const installedFileOf = (filename: string): PackageFile | undefined => {
     for (const [definition, marker] of markers) {
       const at = filename.lastIndexOf(marker);
       if (at < 0) continue;
@@ -117,6 +140,23 @@ export function createSandboxHandler(
     }
     return undefined;
   };
+
+  // An SDK's own repository maps the package name to its sources (moduleNameMapper):
+  // `<package root>/src/client.ts` is the published `client.js`.
+  const byName = new Map(definitions.map((definition) => [definition.name, definition]));
+  const sourceFileOf = (filename: string): PackageFile | undefined => {
+    const root = sourceRootOf(filename, packageOf);
+    const definition = root && byName.get(root.name);
+    if (!root || !definition) return undefined;
+    noteSdkDirectory(root.baseDir); // its frames are not the caller's
+    const relative = publishedPathOf(path.relative(root.baseDir, filename).split(path.sep).join('/'));
+    return { definition, baseDir: root.baseDir, relative };
+  };
+
+  const fileOf = (filename: string): PackageFile | undefined =>
+    filename.includes(`${path.sep}node_modules${path.sep}`)
+      ? installedFileOf(filename)
+      : sourceFileOf(filename);
 
   /** The patch-point file hooks; then, for the entry, the package hook (which may hand back a stand-in). */
   const patch = (file: PackageFile, exports: unknown, isEntry: boolean, esm: boolean): unknown => {
