@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DetectionRecord } from '../src/app/types';
 import { ROOT } from './helpers/guard';
-import { installGuard, lineOf, startMockOpenAI, type MockOpenAI } from './helpers/runner-project';
+import { guardInstalledWithMockOpenAI, lineOf } from './helpers/runner-project';
 
 /**
  * `setupFiles: ['@mima-governance/instrumentation-guard/jest']` under the real Jest (the
@@ -122,16 +122,7 @@ for (const { major, bin } of JESTS)
   describe(`Jest ${major} in one line: setupFiles …/jest (test/fixtures/runners/jest-one-line*)`, function () {
     this.timeout(60_000);
     this.slow(10_000);
-    let mock: MockOpenAI;
-
-    before(async () => {
-      installGuard(PROJECTS);
-      mock = await startMockOpenAI();
-    });
-
-    after(async () => {
-      await mock?.close();
-    });
+    const mock = guardInstalledWithMockOpenAI(PROJECTS);
 
     it("a test file's jest.mock() of an SDK internal is what the SDK loads, and its calls are still checked", async () => {
       const spec = 'mocked-internal.spec.js';

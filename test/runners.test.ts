@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DetectionRecord, Mode } from '../src/app/types';
 import { ROOT } from './helpers/guard';
-import { installGuard, lineOf, startMockOpenAI, type MockOpenAI } from './helpers/runner-project';
+import { guardInstalledWithMockOpenAI, lineOf } from './helpers/runner-project';
 
 /**
  * The CI gate under the real test runners (root devDependencies), each over a fixture project in
@@ -169,7 +169,7 @@ interface Run {
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-runners-'));
 
-function runRunner(runner: Runner, mode: Mode, mock: MockOpenAI): Promise<Run> {
+function runRunner(runner: Runner, mode: Mode, mock: { url: string }): Promise<Run> {
   const label = `${runner.dir}-${runner.version}-${mode}`; // two Jests run one fixture
   const out = path.join(TMP, `${label}.json`);
   const logFile = path.join(TMP, `${label}.jsonl`);
@@ -225,17 +225,8 @@ function readRecords(file: string): DetectionRecord[] {
 describe('CI gate under the real test runners (test/fixtures/runners)', function () {
   this.timeout(60_000);
   this.slow(10_000);
-  let mock: MockOpenAI;
-
-  before(async () => {
-    installGuard(PROJECTS);
-    mock = await startMockOpenAI();
-  });
-
-  after(async () => {
-    await mock?.close();
-    fs.rmSync(TMP, { recursive: true, force: true });
-  });
+  const mock = guardInstalledWithMockOpenAI(PROJECTS);
+  after(() => fs.rmSync(TMP, { recursive: true, force: true }));
 
   for (const runner of RUNNERS) {
     describe(`${runner.name} (${runner.dir})`, () => {
@@ -302,21 +293,12 @@ describe('CI gate under the real test runners (test/fixtures/runners)', function
  */
 describe('Jest: a report-mode record survives a test that ends the process (test/fixtures/runners/jest-exit)', function () {
   this.timeout(60_000);
-  let mock: MockOpenAI;
+  const mock = guardInstalledWithMockOpenAI(PROJECTS);
   const project = path.join(PROJECTS, 'jest-exit');
   const endings: Array<[string, string, number]> = [
     ['process.exit(0) right after the call', 'exit.spec.js', 0],
     ['an unhandled rejection right after the call', 'rejection.spec.js', 1],
   ];
-
-  before(async () => {
-    installGuard(PROJECTS);
-    mock = await startMockOpenAI();
-  });
-
-  after(async () => {
-    await mock?.close();
-  });
 
   for (const [what, spec, status] of endings) {
     it(`${what}: the record is in the log`, async () => {
@@ -358,16 +340,7 @@ describe('Jest: a report-mode record survives a test that ends the process (test
 
 describe('Vitest: vi.useFakeTimers() sees none of the guard timers (test/fixtures/runners/vitest-fake-timers)', function () {
   this.timeout(60_000);
-  let mock: MockOpenAI;
-
-  before(async () => {
-    installGuard(PROJECTS);
-    mock = await startMockOpenAI();
-  });
-
-  after(async () => {
-    await mock?.close();
-  });
+  const mock = guardInstalledWithMockOpenAI(PROJECTS);
 
   it('with no daemon running, the fake clock counts 0 timers after advancing 120 s, and the record is written', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-vitest-fake-'));

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DetectionRecord } from '../src/app/types';
 import { ROOT } from './helpers/guard';
-import { installGuard, startMockOpenAI, type MockOpenAI } from './helpers/runner-project';
+import { guardInstalledWithMockOpenAI } from './helpers/runner-project';
 
 /**
  * A guard problem found in the flush a terminating signal starts (a log path refused for the
@@ -102,14 +102,7 @@ describe('a guard problem found as the process is stopped by a signal is said on
   });
 
   describe('Vitest, default pool (forks, stopped with SIGTERM)', () => {
-    let mock: MockOpenAI;
-    before(async () => {
-      installGuard(PROJECTS);
-      mock = await startMockOpenAI();
-    });
-    after(async () => {
-      await mock?.close();
-    });
+    const mock = guardInstalledWithMockOpenAI(PROJECTS);
 
     it('the refused log path of a test file whose last act is an unattested call is on stderr, once', async () => {
       // Three runs: whether the fork's last batch was written before the SIGTERM came is a race.

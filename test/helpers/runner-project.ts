@@ -69,6 +69,35 @@ export async function startMockOpenAI(): Promise<MockOpenAI> {
   return mock;
 }
 
+/**
+ * For the tests of a describe block that run a runner over `projects`: the built guard installed
+ * there and a mock OpenAI endpoint, started before them and closed after them. The object stands
+ * for the server once it runs.
+ */
+export function guardInstalledWithMockOpenAI(projects: string): MockOpenAI {
+  let server: MockOpenAI | undefined;
+  before(async () => {
+    installGuard(projects);
+    server = await startMockOpenAI();
+  });
+  after(async () => {
+    await server?.close();
+  });
+  const live = () => {
+    if (!server) throw new Error('the mock OpenAI endpoint starts in the before() hook');
+    return server;
+  };
+  return {
+    get url() {
+      return live().url;
+    },
+    get requests() {
+      return live().requests;
+    },
+    close: () => live().close(),
+  };
+}
+
 /** The 1-based line of the first line of `file` that contains `marker`. */
 export function lineOf(file: string, marker: string): number {
   const index = fs
