@@ -100,10 +100,10 @@ function guardWarnings(output: string, code: string): Array<number | undefined> 
 }
 
 /**
- * A stand-in for an SDK's repository: the installed package's CommonJS files under `<to>/src`,
- * and a package.json with its name and version at `<to>`.
+ * A stand-in for an SDK's repository at `to`: the installed package's CommonJS files under
+ * `src/`, a package.json with its name and version, and the repository's tests beside them.
  */
-function copySdkSources(from: string, to: string): void {
+function makeSdkRepository(from: string, to: string): void {
   const { name, version } = JSON.parse(fs.readFileSync(path.join(from, 'package.json'), 'utf8')) as {
     name: string;
     version: string;
@@ -149,12 +149,11 @@ for (const { major, bin } of JESTS)
       assert.deepEqual(located(run.records), [`openai.OpenAI.chat ${spec}:${line}`], run.output);
     });
 
-    it("an SDK's own repository, which maps the package to its sources: its calls are checked", async () => {
+    it("an SDK's own repository, which maps the package to its sources: its calls are checked, at its tests' lines", async () => {
       const project = path.join(PROJECTS, 'jest-one-line-sdk-source');
-      const sdk = path.join(project, 'sdk');
       try {
-        copySdkSources(path.join(ROOT, 'node_modules', 'openai'), sdk);
-        const spec = 'sdk-source.spec.js';
+        makeSdkRepository(path.join(ROOT, 'node_modules', 'openai'), project);
+        const spec = path.join('tests', 'sdk-source.spec.js');
         const run = await runJest(bin, 'jest-one-line-sdk-source', [], { OPENAI_BASE_URL: mock.url });
         assert.equal(run.status, 0, run.output);
         assert.deepEqual(
@@ -165,7 +164,8 @@ for (const { major, bin } of JESTS)
         const line = lineOf(path.join(project, spec), '// sdk-source unattested');
         assert.deepEqual(located(run.records), [`openai.OpenAI.chat ${spec}:${line}`], run.output);
       } finally {
-        fs.rmSync(sdk, { recursive: true, force: true });
+        fs.rmSync(path.join(project, 'src'), { recursive: true, force: true });
+        fs.rmSync(path.join(project, 'package.json'), { force: true });
       }
     });
 

@@ -148,9 +148,10 @@ export function createSandboxHandler(
     const root = sourceRootOf(filename, packageOf);
     const definition = root && byName.get(root.name);
     if (!root || !definition) return undefined;
-    noteSdkDirectory(root.baseDir); // its frames are not the caller's
-    const relative = publishedPathOf(path.relative(root.baseDir, filename).split(path.sep).join('/'));
-    return { definition, baseDir: root.baseDir, relative };
+    const inRepository = path.relative(root.baseDir, filename).split(path.sep).join('/');
+    // The sources' frames are not the caller's; the repository's own tests, beside src/, are.
+    if (inRepository.startsWith('src/')) noteSdkDirectory(path.join(root.baseDir, 'src'));
+    return { definition, baseDir: root.baseDir, relative: publishedPathOf(inRepository) };
   };
 
   const fileOf = (filename: string): PackageFile | undefined =>
