@@ -1,8 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, createContextKey, type Context } from '@opentelemetry/api';
 import { isCoveredTransport } from './covered-transport';
-import { SDK_DEFINITIONS } from './sdks';
-import type { AttestOptions } from './types';
 
 /**
  * The OpenTelemetry context key attest() sets. Held in a module-local binding: compiled to
@@ -180,7 +178,7 @@ function flaggedContext(key: symbol): Context {
 }
 
 /** Runs fn with `flag` in the OTel context and, where needed, in the own store. */
-function runFlagged<R>(
+export function runFlagged<R>(
   key: symbol,
   flag: true | 'covered',
   fn: (...args: unknown[]) => R,
@@ -197,12 +195,6 @@ function runFlagged<R>(
     }
     return fn.apply(thisArg, args);
   });
-}
-
-/** Runs fn attested, and keeps a returned generator attested on every next(). */
-function runAttested<R>(fn: (...args: unknown[]) => R, thisArg: unknown, args: unknown[]): R {
-  const result = runFlagged(ATTESTED_KEY, true, fn, thisArg, args);
-  return isGenerator(result) ? (attestedGenerator(result) as R) : result;
 }
 
 /** Runs a reported call's original so that the patched calls it makes are not reported again. */
@@ -238,199 +230,9 @@ export function uncoveredCallsRan(): boolean {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type AnyFunction = Function;
 
-type AnyGenerator = Generator<unknown, unknown, unknown> | AsyncGenerator<unknown, unknown, unknown>;
-
-function isGenerator(value: unknown): value is AnyGenerator {
-  // Most results (a promise, a value) are told apart without the tag lookup.
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    typeof (value as { next?: unknown }).next !== 'function'
-  ) {
-    return false;
-  }
-  const tag = Object.prototype.toString.call(value);
-  return tag === '[object AsyncGenerator]' || tag === '[object Generator]';
-}
-
-/** A generator's body runs in the context of whoever calls next(), so each step is re-attested. */
-function attestedGenerator(generator: AnyGenerator): AnyGenerator {
-  const step = (name: 'next' | 'return' | 'throw') =>
-    function (value?: unknown) {
-      return runAttested(generator[name] as (...a: unknown[]) => unknown, generator, [value]);
-    };
-  const isAsync = Object.prototype.toString.call(generator) === '[object AsyncGenerator]';
-  const wrapped = {
-    next: step('next'),
-    return: step('return'),
-    throw: step('throw'),
-    [isAsync ? Symbol.asyncIterator : Symbol.iterator]() {
-      return wrapped;
-    },
-    [Symbol.toStringTag]: isAsync ? 'AsyncGenerator' : 'Generator',
-  };
-  return wrapped as unknown as AnyGenerator;
-}
-
-function validateOptions(options: unknown): AttestOptions {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(
-      `attest() options must be an object like { toolName: 'classify' }; got ${String(options)}`,
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'toolName') {
-      throw new TypeError(`Unknown attest() option "${key}"; accepted: toolName`);
-    }
-  }
-  const { toolName } = options as AttestOptions;
-  if (toolName !== undefined && typeof toolName !== 'string') {
-    throw new TypeError(`attest() option toolName must be a string; got ${typeof toolName}`);
-  }
-  return options as AttestOptions;
-}
-
-/** Returns fn wrapped so that every call of it, and the async work it starts, is attested. */
-export function attestFunction<F extends (...args: never[]) => unknown>(fn: F): F {
-  if (typeof fn !== 'function') {
-    throw new TypeError(`attest() can wrap a function or decorate a method; got ${typeof fn}`);
-  }
-  const wrapped = function (this: unknown, ...args: unknown[]) {
-    return runAttested(fn as unknown as (...a: unknown[]) => unknown, this, args);
-  };
-  Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true });
-  Object.defineProperty(wrapped, 'length', { value: fn.length, configurable: true });
-  return wrapped as unknown as F;
-}
-
-/** Usable as attest()(fn), as a TC39 method decorator, and as a legacy (experimentalDecorators) one. */
-export interface AttestDecorator {
-  <F extends (...args: never[]) => unknown>(fn: F, context?: ClassMethodDecoratorContext): F;
-  <T>(
-    target: object,
-    propertyKey: string | symbol,
-    descriptor: TypedPropertyDescriptor<T>,
-  ): TypedPropertyDescriptor<T>;
-}
-
-function decorator(): AttestDecorator {
-  return function attestDecorator(target: unknown, contextOrKey?: unknown, descriptor?: unknown) {
-    if (isMethodDescriptor(descriptor)) {
-      descriptor.value = attestFunction(descriptor.value);
-      return descriptor;
-    }
-    if (typeof target === 'function' && isDecoratorContext(contextOrKey)) {
-      if (contextOrKey.kind !== 'method') {
-        throw new TypeError(
-          `@attest() decorates methods and functions; it cannot decorate a ${contextOrKey.kind}`,
-        );
-      }
-      return attestFunction(target as (...a: never[]) => unknown);
-    }
-    return attestFunction(target as (...a: never[]) => unknown);
-  } as AttestDecorator;
-}
-
-function isMethodDescriptor(value: unknown): value is { value: (...a: never[]) => unknown } {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as PropertyDescriptor).value === 'function'
-  );
-}
-
-function isDecoratorContext(value: unknown): value is { kind: string } {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string'
-  );
-}
-
-export function attest(options?: AttestOptions): AttestDecorator;
-export function attest<F extends (...args: never[]) => unknown>(options: AttestOptions, fn: F): F;
-export function attest<F extends (...args: never[]) => unknown>(fn: F): F;
-export function attest(optionsOrFn?: unknown, fn?: unknown): unknown {
-  if (typeof optionsOrFn === 'function') return attestFunction(optionsOrFn as (...a: never[]) => unknown);
-  validateOptions(optionsOrFn);
-  if (fn !== undefined) return attestFunction(fn as (...a: never[]) => unknown);
-  return decorator();
-}
-
-/** Runs fn attested and returns what it returns. */
-export function withAttested<T>(fn: () => T, options?: AttestOptions): T {
-  validateOptions(options);
-  if (typeof fn !== 'function') {
-    throw new TypeError(`withAttested expects a function; got ${typeof fn}`);
-  }
-  return runAttested(fn as (...a: unknown[]) => T, undefined, []);
-}
-
-/** What stands for a wrapped client at each SDK's chokepoint, when that is not the client itself. */
-function clientKeys(client: object): object[] {
-  return SDK_DEFINITIONS.flatMap((definition) => {
-    try {
-      return (definition.clientKeys?.(client) ?? []).filter(
-        (key): key is object => typeof key === 'object' && key !== null,
-      );
-    } catch {
-      return []; // not a client of this SDK
-    }
-  });
-}
-
 /** SDK client objects passed to MimaGovernance.wrap(), in every copy of the package. */
-const attestedClients = shared.clients;
+export const attestedClients = shared.clients;
 
 export function isAttestedClient(client: unknown): boolean {
   return typeof client === 'object' && client !== null && attestedClients.has(client);
-}
-
-export class MimaGovernance {
-  readonly systemName: string;
-  readonly workspaceId?: string;
-  readonly #apiKey?: string;
-
-  constructor(opts: { apiKey?: string; systemName: string; workspaceId?: string }) {
-    if (opts === null || typeof opts !== 'object') {
-      throw new TypeError('MimaGovernance expects options like { systemName: "my-system" }');
-    }
-    if (typeof opts.systemName !== 'string' || opts.systemName.length === 0) {
-      throw new TypeError(
-        `MimaGovernance option systemName must be a non-empty string; got ${typeof opts.systemName}`,
-      );
-    }
-    for (const key of ['apiKey', 'workspaceId'] as const) {
-      if (opts[key] !== undefined && typeof opts[key] !== 'string') {
-        throw new TypeError(`MimaGovernance option ${key} must be a string; got ${typeof opts[key]}`);
-      }
-    }
-    this.systemName = opts.systemName;
-    this.workspaceId = opts.workspaceId;
-    this.#apiKey = opts.apiKey;
-  }
-
-  /** True when an API key was given (the key itself is never exposed or logged). */
-  get hasApiKey(): boolean {
-    return this.#apiKey !== undefined;
-  }
-
-  attest(options?: AttestOptions): AttestDecorator {
-    return attest(options);
-  }
-
-  /**
-   * A function comes back wrapped by attest(). An SDK client object is marked, not
-   * proxied (a Proxy breaks #private fields), and returned as is: the guard's patch
-   * sees the mark on every call made through it.
-   */
-  wrap<T>(target: T, options?: AttestOptions): T {
-    validateOptions(options);
-    if (typeof target === 'function') return attestFunction(target as (...a: never[]) => unknown) as T;
-    if (typeof target === 'object' && target !== null) {
-      attestedClients.add(target);
-      for (const key of clientKeys(target)) attestedClients.add(key);
-      return target;
-    }
-    throw new TypeError(
-      `MimaGovernance.wrap expects a function or an SDK client object; got ${typeof target}`,
-    );
-  }
 }
