@@ -3,7 +3,8 @@ import type * as TS from 'typescript';
 import type { Attestations } from './attestation';
 import type { SdkCall } from './call-sites';
 import type { References } from './references';
-import { hasModifier, isCommonJsExport, isFunctionWithBody, skipOuter } from './syntax';
+import { ExportedApi, type Named } from './exported-api';
+import { hasModifier, isFunctionWithBody, skipOuter } from './syntax';
 import type { TypeScript } from './typescript';
 
 export type Verdict = 'attested' | 'unattested' | 'unknown';
@@ -15,7 +16,7 @@ export interface Finding {
 }
 
 /** What runs code: a file's top level, a function, or a class (its field initializers run in `new`). */
-type Scope = TS.SourceFile | TS.FunctionLikeDeclaration | TS.ClassLikeDeclaration;
+export type Scope = TS.SourceFile | TS.FunctionLikeDeclaration | TS.ClassLikeDeclaration;
 
 /** How a scope can be reached, as far as the scanned files show. */
 type Reach =
@@ -24,14 +25,6 @@ type Reach =
   | { kind: 'unknown'; reason: string }
   /** A caller still being looked at (recursion): no evidence either way. */
   | { kind: 'cycle' };
-
-/** What a function is known by in the code: the declaration its callers resolve to, and its name. */
-interface Named {
-  declaration: TS.Declaration;
-  name: string;
-  label: string;
-  isDefaultExport: boolean;
-}
 
 /**
  * Classifies each SDK call: attested (lexically inside an attesting function, a decorated method,
@@ -42,7 +35,7 @@ interface Named {
 export class Classifier {
   readonly #memo = new Map<Scope, Reach>();
   readonly #inProgress = new Set<Scope>();
-  readonly #exportedClasses = new Map<TS.ClassLikeDeclaration, boolean>();
+  readonly #api: ExportedApi;
   #sawCycle = false;
 
   constructor(
@@ -50,7 +43,9 @@ export class Classifier {
     private readonly attestations: Attestations,
     private readonly references: References,
     private readonly displayRoot: string,
-  ) {}
+  ) {
+    this.#api = new ExportedApi(ts, references);
+  }
 
   classify(call: SdkCall): Finding {
     const wrapped = call.client && this.attestations.wrapCallOf(call.client);
@@ -140,7 +135,7 @@ export class Classifier {
       return { kind: 'unattested', entry: `top level of ${this.#file(scope)}`, via: [] };
     const by = this.#lexicalAttestation(scope, true);
     if (by) return { kind: 'attested', by: this.#inside(by) };
-    const named = this.#named(scope);
+    const named = this.#api.named(scope);
     if (named === 'inline') return this.#inline(scope as TS.FunctionLikeDeclaration);
     if (named === undefined) {
       return {
@@ -148,7 +143,7 @@ export class Classifier {
         reason: `a function used as a value at ${this.where(scope)}, which the scan cannot follow`,
       };
     }
-    const exported = this.#exported(named);
+    const exported = this.#api.exported(named);
     if (exported) return { kind: 'unattested', entry: exported, via: [] };
     return this.#fromCallers(named);
   }
@@ -173,7 +168,7 @@ export class Classifier {
     for (const ref of this.references.to(named.declaration, named.name, named.isDefaultExport)) {
       const use = this.#useOf(ref, named.declaration);
       if (use === 'ignore') continue;
-      if (use === 'export') return { kind: 'unattested', entry: this.#exportedAs(named), via: [] };
+      if (use === 'export') return { kind: 'unattested', entry: this.#api.exportedAs(named), via: [] };
       if (use === 'attest') {
         attested ??= {
           kind: 'attested',
@@ -226,7 +221,7 @@ export class Classifier {
       return 'ignore';
     if (ts.isTypeReferenceNode(parent) || ts.isTypeQueryNode(parent) || ts.isQualifiedName(parent))
       return 'ignore';
-    if (this.#isExportUse(ref)) return 'export';
+    if (this.#api.isExportUse(ref)) return 'export';
     if (ts.isExpressionWithTypeArguments(parent) && ts.isHeritageClause(parent.parent)) {
       if (parent.parent.token !== ts.SyntaxKind.ExtendsKeyword) return 'ignore';
       const cls = parent.parent.parent;
@@ -256,167 +251,6 @@ export class Classifier {
     }
     return 'value';
   }
-
-  /** `export { f }`, `export default f`, `module.exports = { f }`, `exports.f = f`. */
-  #isExportUse(ref: TS.MemberName): boolean {
-    const ts = this.ts;
-    const parent = ref.parent;
-    if (ts.isExportSpecifier(parent) || ts.isExportAssignment(parent)) return true;
-    let e: TS.Node = ref;
-    for (;;) {
-      const p = e.parent;
-      if (ts.isShorthandPropertyAssignment(p) || (ts.isPropertyAssignment(p) && p.initializer === e))
-        e = p.parent;
-      else if (ts.isParenthesizedExpression(p) || ts.isObjectLiteralExpression(p)) e = p;
-      else break;
-    }
-    const p = e.parent;
-    return (
-      ts.isBinaryExpression(p) &&
-      p.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
-      p.right === e &&
-      isCommonJsExport(ts, p.left)
-    );
-  }
-
-  /** The declaration a function's callers name, 'inline' for a callback, undefined for a bare value. */
-  #named(scope: Exclude<Scope, TS.SourceFile>): Named | 'inline' | undefined {
-    const ts = this.ts;
-    if (ts.isClassLike(scope) || ts.isConstructorDeclaration(scope)) {
-      const cls = ts.isClassLike(scope) ? scope : scope.parent;
-      const name = cls.name?.text ?? 'class';
-      return { declaration: cls, name, label: `new ${name}()`, isDefaultExport: isDefault(ts, cls) };
-    }
-    if (ts.isFunctionDeclaration(scope)) {
-      const name = scope.name?.text ?? 'default';
-      return { declaration: scope, name, label: `${name}()`, isDefaultExport: isDefault(ts, scope) };
-    }
-    if (
-      ts.isMethodDeclaration(scope) ||
-      ts.isGetAccessorDeclaration(scope) ||
-      ts.isSetAccessorDeclaration(scope)
-    ) {
-      const name = scope.name.getText();
-      const owner = ts.isClassLike(scope.parent) && scope.parent.name ? `${scope.parent.name.text}.` : '';
-      return { declaration: scope, name, label: `${owner}${name}()`, isDefaultExport: false };
-    }
-    // A function expression: named by what holds it, or run by the call it is given to.
-    let e: TS.Node = scope;
-    while (
-      ts.isParenthesizedExpression(e.parent) ||
-      ts.isAsExpression(e.parent) ||
-      ts.isSatisfiesExpression(e.parent)
-    ) {
-      e = e.parent;
-    }
-    const holder = e.parent;
-    if (
-      (ts.isVariableDeclaration(holder) ||
-        ts.isPropertyAssignment(holder) ||
-        ts.isPropertyDeclaration(holder)) &&
-      holder.initializer === e &&
-      (ts.isIdentifier(holder.name) || ts.isPrivateIdentifier(holder.name))
-    ) {
-      const name = holder.name.text;
-      return { declaration: holder, name, label: `${name}()`, isDefaultExport: false };
-    }
-    if (ts.isExportAssignment(holder)) {
-      return { declaration: holder, name: 'default', label: 'default export', isDefaultExport: true };
-    }
-    if (ts.isBinaryExpression(holder) && holder.right === e && isCommonJsExport(ts, holder.left)) {
-      return {
-        declaration: holder,
-        name: holder.left.getText(),
-        label: `${holder.left.getText()}()`,
-        isDefaultExport: false,
-      };
-    }
-    if (
-      (ts.isCallExpression(holder) || ts.isNewExpression(holder)) &&
-      (holder.expression === e || holder.arguments?.includes(e as TS.Expression))
-    ) {
-      return 'inline';
-    }
-    return undefined;
-  }
-
-  /** `exported function f()`, `exported method C.m()`, `exported class C`, `the default export`. */
-  #exportedAs(named: Named): string {
-    const ts = this.ts;
-    const decl = named.declaration;
-    if (ts.isClassLike(decl)) return `exported class ${named.name}`;
-    if (ts.isExportAssignment(decl)) return 'the default export';
-    const member =
-      ts.isMethodDeclaration(decl) ||
-      ts.isGetAccessorDeclaration(decl) ||
-      ts.isSetAccessorDeclaration(decl) ||
-      ts.isPropertyAssignment(decl) ||
-      ts.isPropertyDeclaration(decl);
-    return `exported ${member ? 'method' : 'function'} ${named.label}`;
-  }
-
-  /** How an exported API reaches the function: `exported function handle()`, or undefined. */
-  #exported(named: Named): string | undefined {
-    const ts = this.ts;
-    const decl = named.declaration;
-    if (ts.isExportAssignment(decl) || ts.isBinaryExpression(decl)) return this.#exportedAs(named);
-    if (ts.isFunctionDeclaration(decl) && isExportedStatement(ts, decl)) return this.#exportedAs(named);
-    if (ts.isVariableDeclaration(decl)) {
-      const statement = decl.parent.parent;
-      return ts.isVariableStatement(statement) && isExportedStatement(ts, statement)
-        ? this.#exportedAs(named)
-        : undefined;
-    }
-    if (ts.isClassLike(decl)) return this.#classExported(decl) ? this.#exportedAs(named) : undefined;
-    const owner = decl.parent;
-    if (ts.isClassLike(owner)) {
-      const name = (decl as { name?: TS.Node }).name;
-      const hidden =
-        hasModifier(ts, decl, ts.SyntaxKind.PrivateKeyword) ||
-        hasModifier(ts, decl, ts.SyntaxKind.ProtectedKeyword) ||
-        (name !== undefined && ts.isPrivateIdentifier(name));
-      return !hidden && this.#classExported(owner) ? this.#exportedAs(named) : undefined;
-    }
-    const exported = ts.isObjectLiteralExpression(owner) && this.#objectExported(owner);
-    return exported ? this.#exportedAs(named) : undefined;
-  }
-
-  #classExported(cls: TS.ClassLikeDeclaration): boolean {
-    let exported = this.#exportedClasses.get(cls);
-    if (exported === undefined) {
-      exported =
-        isExportedStatement(this.ts, cls) ||
-        (cls.name !== undefined &&
-          this.references
-            .to(cls, cls.name.text, isDefault(this.ts, cls))
-            .some((ref) => this.#isExportUse(ref)));
-      this.#exportedClasses.set(cls, exported);
-    }
-    return exported;
-  }
-
-  /** An object literal that is (part of) an exported const, the default export or module.exports. */
-  #objectExported(object: TS.ObjectLiteralExpression): boolean {
-    const ts = this.ts;
-    let e: TS.Node = object;
-    for (;;) {
-      const p = e.parent;
-      if (ts.isPropertyAssignment(p) && p.initializer === e) e = p.parent;
-      else if (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isSatisfiesExpression(p)) e = p;
-      else break;
-    }
-    const p = e.parent;
-    if (ts.isExportAssignment(p)) return true;
-    if (ts.isBinaryExpression(p) && p.right === e) return isCommonJsExport(ts, p.left);
-    if (ts.isVariableDeclaration(p) && p.initializer === e) {
-      const statement = p.parent.parent;
-      if (ts.isVariableStatement(statement) && isExportedStatement(ts, statement)) return true;
-      return (
-        ts.isIdentifier(p.name) && this.references.to(p, p.name.text).some((ref) => this.#isExportUse(ref))
-      );
-    }
-    return false;
-  }
 }
 
 function unattestedReason(reach: { entry: string; via: string[] }): string {
@@ -424,17 +258,6 @@ function unattestedReason(reach: { entry: string; via: string[] }): string {
     return reach.entry.startsWith('top level of ') ? `at ${reach.entry}` : `${reach.entry} reaches it`;
   }
   return `${reach.entry} reaches it via ${reach.via.join(' → ')}`;
-}
-
-function isExportedStatement(ts: TypeScript, node: TS.Node): boolean {
-  return (
-    hasModifier(ts, node, ts.SyntaxKind.ExportKeyword) &&
-    (ts.isSourceFile(node.parent) || ts.isModuleBlock(node.parent))
-  );
-}
-
-function isDefault(ts: TypeScript, node: TS.Node): boolean {
-  return hasModifier(ts, node, ts.SyntaxKind.DefaultKeyword);
 }
 
 /** `attest()`, `mima.wrap()`, `mima.attest()` for `mima.attest()(fn)`. */
