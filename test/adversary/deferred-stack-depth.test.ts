@@ -1,0 +1,58 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ROOT } from '../helpers/guard';
+
+/**
+ * Adversary: the deferred stack (src/app/sinks/deferred-stack.ts) learns from the first caller
+ * found how many frames to capture (its depth + 4) and never captures again. A later call that
+ * reaches the SDK through a library in node_modules more than a few frames deep is cut before the
+ * app's frame: its record has code_file/code_line null. The learned limit is dropped and relearned
+ * from the next direct call, so calls that alternate lose every library-routed location. Before
+ * fc10ec3 (captureCallLocation: a short first capture, then MAX_FRAMES once) every record had it.
+ */
+const LIB = `
+function nest(n, fn) { return n === 0 ? fn() : nest(n - 1, fn); }
+exports.run = (client, req) => nest(4, () => client.chat.completions.create(req));
+`;
+const APP = `
+const R = (m) => require(require.resolve(m, { paths: [${JSON.stringify(ROOT)}] }));
+const OpenAI = R('openai');
+const nock = R('nock');
+const lib = require('deeplib');
+nock('http://oai.test').persist().post('/v1/chat/completions').reply(200, { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] });
+const client = new OpenAI({ apiKey: 'k', baseURL: 'http://oai.test/v1', maxRetries: 0 });
+const req = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+(async () => {
+  await client.chat.completions.create(req); // line 9
+  await lib.run(client, req); // line 10
+  await client.chat.completions.create(req); // line 11
+  await lib.run(client, req); // line 12
+})();
+`;
+
+describe('adversary: deferred stack cut at the learned depth', function () {
+  it('names the app line of a call routed through a library after a direct call', function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-adv-depth-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'node_modules', 'deeplib'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'node_modules', 'deeplib', 'index.js'), LIB);
+      fs.writeFileSync(path.join(dir, 'app.cjs'), APP.replace(/^\n/, ''));
+      const logFile = path.join(dir, 'records.jsonl');
+      execFileSync(process.execPath, ['--require', path.join(ROOT, 'build', 'src', 'register.js'), 'app.cjs'], {
+        cwd: dir,
+        env: { ...process.env, MIMA_GUARD_MODE: 'report', MIMA_GUARD_LOG_FILE: logFile },
+      });
+      const lines = fs
+        .readFileSync(logFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((text) => (JSON.parse(text) as { code_line: number | null }).code_line);
+      assert.deepEqual(lines, [9, 10, 11, 12]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
