@@ -1,0 +1,82 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ROOT } from '../helpers/guard';
+import { installGuard, lineOf, startMockOpenAI, type MockOpenAI } from '../helpers/runner-project';
+
+/**
+ * Adversary: jest-sdk-files.ts (8065d72, 481622e) takes any module outside node_modules whose
+ * nearest named package.json is called like a supported SDK for that SDK's own repository, and
+ * notes `<root>/src` as SDK code. An app that is merely named "openai" (or "ai", "ollama", …) and
+ * calls the installed SDK from src/ has its frames skipped: the record names the test's line
+ * (tests/ beside src/) or nothing at all (tests under src/). 5cb5fe0 named src/index.js.
+ */
+const PROJECT = path.join(ROOT, 'test', 'adversary', 'fixtures', 'app-named-openai');
+const JESTS = [
+  { major: 30, bin: path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js') },
+  { major: 29, bin: path.join(ROOT, 'node_modules', 'jest29', 'bin', 'jest.js') },
+];
+
+async function located(bin: string, url: string, colocated: boolean): Promise<string[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-adv-named-'));
+  try {
+    const logFile = path.join(dir, 'log.jsonl');
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NODE_V8_COVERAGE;
+    for (const name of Object.keys(env)) if (name.startsWith('MIMA_')) delete env[name];
+    Object.assign(env, {
+      MIMA_GUARD_MODE: 'report',
+      MIMA_GUARD_LOG_FILE: logFile,
+      MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
+      OPENAI_BASE_URL: url,
+      COLOCATED: colocated ? '1' : '',
+      CI: 'true',
+      NO_COLOR: '1',
+    });
+    const child = spawn(process.execPath, ['--enable-source-maps', bin, '--ci', '--no-watchman'], {
+      cwd: PROJECT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(status, 0, output);
+    return fs
+      .readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((text) => JSON.parse(text) as { call_site: string; code_file: string | null; code_line: number | null })
+      .map((r) => `${r.call_site} ${r.code_file}:${r.code_line}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+for (const { major, bin } of JESTS)
+  describe(`adversary: Jest ${major}, an app whose package.json is named "openai"`, function () {
+    this.timeout(60_000);
+    let mock: MockOpenAI;
+    before(async () => {
+      installGuard(PROJECT);
+      fs.writeFileSync(path.join(PROJECT, 'package.json'), JSON.stringify({ name: 'openai', version: '1.0.0', private: true }));
+      mock = await startMockOpenAI();
+    });
+    after(async () => {
+      await mock?.close();
+      fs.rmSync(path.join(PROJECT, 'package.json'), { force: true });
+      fs.rmSync(path.join(PROJECT, 'node_modules'), { recursive: true, force: true });
+    });
+    const expected = () => `openai.OpenAI.chat src/index.js:${lineOf(path.join(PROJECT, 'src', 'index.js'), '// app call')}`;
+
+    it('tests in tests/: the record names the app line in src/, not the test', async () => {
+      assert.deepEqual(await located(bin, mock.url, false), [expected()]);
+    });
+
+    it('tests under src/__tests__: the record names the app line, not null', async () => {
+      assert.deepEqual(await located(bin, mock.url, true), [expected()]);
+    });
+  });
