@@ -74,7 +74,7 @@ export function captureCallLocation(below: AnyFunction = captureCallLocation): C
 function locate(below: AnyFunction): CodeLocation | undefined {
   // Source-mapped positions exist only in the formatted stack; without source maps the
   // structured frames give the same answer at a fraction of the cost (no string formatting).
-  if (!stackIsFormatted()) {
+  if (!sourceMapsEnabled()) {
     // First only as many frames as the callers found so far needed; a deeper stack takes the
     // long way once.
     const first = firstFrames.get(below) ?? (below === captureCallLocation ? 8 : 4);
@@ -134,7 +134,7 @@ export const MAX_FRAMES = 50;
  * place of Node's default: test runners that transform the code they run (Jest's babel-jest,
  * Vitest's module runner) install one that maps their frames back to the test file's lines.
  */
-export function stackIsFormatted(): boolean {
+function sourceMapsEnabled(): boolean {
   if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true) return true;
   const prepare = Error.prepareStackTrace;
   return typeof prepare === 'function' && prepare.name !== 'ErrorPrepareStackTrace';

@@ -144,10 +144,15 @@ export function createSandboxHandler(
   // An SDK's own repository maps the package name to its sources (moduleNameMapper):
   // `<package root>/src/client.ts` is the published `client.js`.
   const byName = new Map(definitions.map((definition) => [definition.name, definition]));
+  // An app merely named like an SDK is not one: the version must be one the SDK's definition supports.
+  const sdkRanges = new Map(SDK_DEFINITIONS.map((sdk) => [sdk.module, sdk.supportedVersions]));
   const sourceFileOf = (filename: string): PackageFile | undefined => {
     const root = sourceRootOf(filename, packageOf);
     const definition = root && byName.get(root.name);
     if (!root || !definition) return undefined;
+    const { version } = packageOf(root.baseDir);
+    const range = sdkRanges.get(root.name);
+    if (typeof version !== 'string' || !range || !satisfiesRange(version, range)) return undefined;
     const inRepository = path.relative(root.baseDir, filename).split(path.sep).join('/');
     // The sources' frames are not the caller's; the repository's own tests, beside src/, are.
     if (inRepository.startsWith('src/')) noteSdkDirectory(path.join(root.baseDir, 'src'));

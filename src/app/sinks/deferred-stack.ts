@@ -9,7 +9,6 @@ import {
   MAX_FRAMES,
   MAX_STARTING_POINTS,
   setStackTraceLimit,
-  stackIsFormatted,
   structuredFrames,
   type CodeLocation,
 } from '../call-location';
@@ -19,41 +18,41 @@ import { mapPosition, prepareMap } from './source-maps';
 type AnyFunction = Function;
 
 /**
- * A stack captured on the call path, to be read off it: V8 collects the raw frames when a stack
- * is captured and builds nothing from them until `stack` is first read, so the call pays for the
- * capture only, and the frames are read (and, in a bundle that holds the guard under Node's
- * --enable-source-maps, mapped by the guard: source-maps.ts, never through Node's formatter, which
- * parses a map on the call that first needs it) by the record's job.
+ * A stack captured on the call path under Node's --enable-source-maps, to be read off it: V8
+ * formats a captured stack only when `stack` is first read, so the capture costs what it costs
+ * without source maps, and the frames are then read raw (generated positions) and mapped by the
+ * guard (source-maps.ts), never through Node's formatter, which parses a map on the call that
+ * first needs it. Only there: a deferred stack cannot be taken again, so a stack cut before the
+ * caller would lose the location, where the call path's own read (captureCallLocation) takes a
+ * longer one.
  */
 export interface DeferredStack {
   holder: { stack?: unknown };
   below: AnyFunction;
   /** The frames captured: a stack cut there may hold the caller further down. */
   limit: number;
-  /** Its positions go through the bundle's source map. */
-  mapped: boolean;
 }
 
 /**
- * The stack to find the caller's location in off the call path (resolveDeferredStack), or, where
- * only a formatted stack has the source lines (a test runner's formatter, Node's maps outside a
- * bundle that holds the guard), the location now. Never throws.
+ * The caller's location now, or, under Node's source maps in a bundle that holds the guard, the
+ * stack to find it in off the call path (resolveDeferredStack). `below` must be on the stack (a
+ * function V8 does not find leaves no frames): by default this function. Never throws.
  */
 export function captureCallLocationOrStack(
-  below: AnyFunction = captureCallLocation,
+  below: AnyFunction = captureCallLocationOrStack,
 ): CodeLocation | DeferredStack | undefined {
-  // Code that Node maps from memory (Jest's transform under process.setSourceMapsEnabled,
-  // ts-node) has maps only Node's formatter reaches, so the formatted stack is read there, now.
-  const mapped = GUARD_BUNDLED && nodeSourceMaps();
-  if (!mapped && stackIsFormatted()) return captureCallLocation(below);
+  // Only a bundle that holds the guard: its map is the large one, on disk next to it. Code that
+  // Node maps from memory (Jest's transform under process.setSourceMapsEnabled, ts-node) has maps
+  // only Node's formatter reaches, so the formatted stack is read there, as before.
+  if (!GUARD_BUNDLED || !nodeSourceMaps()) return captureCallLocation(below);
   let limit: unknown;
   try {
     limit = Error.stackTraceLimit;
-    const frames = learnedFrames.get(below) ?? MAX_FRAMES;
+    const frames = mappedFrames.get(below) ?? MAX_FRAMES;
     if (!setStackTraceLimit(frames)) return captureCallLocation(below);
     const holder: { stack?: unknown } = {};
     Error.captureStackTrace(holder, below);
-    return { holder, below, limit: frames, mapped };
+    return { holder, below, limit: frames };
   } catch {
     return undefined;
   } finally {
@@ -77,10 +76,10 @@ export function prepareCallerMaps(): void {
 }
 
 /**
- * Frames captured per starting point: all of them (MAX_FRAMES) until a caller was found, then as
- * many as the deepest caller found needed, plus a few (a deferred stack cannot be taken again).
+ * Frames captured under source maps per starting point: all of them (MAX_FRAMES) until a caller
+ * was found, then as many as the deepest caller found needed, plus a few.
  */
-const learnedFrames = new Map<AnyFunction, number>();
+const mappedFrames = new Map<AnyFunction, number>();
 
 /**
  * The first caller frame of a deferred stack, by the original positions its source maps give
@@ -102,8 +101,8 @@ export function resolveDeferredStack(
     const file = name.startsWith('file://') ? fileURLToPath(name) : name;
     // node_modules, a hooked SDK, the guard's own build: skipped unmapped. A bundle that holds
     // the guard counts as the guard's by its directory, but its map tells the app's frames apart.
-    if (isLibraryFrame(file) && !(stack.mapped && isGuardFile(file))) continue;
-    const mapped = !stack.mapped || column === null ? undefined : mapPosition(file, line, column, wait);
+    if (isLibraryFrame(file) && !(GUARD_BUNDLED && isGuardFile(file))) continue;
+    const mapped = column === null ? undefined : mapPosition(file, line, column, wait);
     if (mapped === 'pending') return 'pending';
     const display = mapped ? callerFile(mapped.file) : callerFile(file);
     if (display === undefined) continue;
@@ -111,14 +110,14 @@ export function resolveDeferredStack(
     return { file: display, line: mapped ? mapped.line : line };
   }
   // Every frame a library's, and the stack cut at the limit: take all frames from now on.
-  if (frames.length >= stack.limit) learnedFrames.delete(stack.below);
+  if (frames.length >= stack.limit) mappedFrames.delete(stack.below);
   return undefined;
 }
 
 function learnDepth(stack: DeferredStack, depth: number): void {
-  const known = learnedFrames.get(stack.below) ?? 0;
-  if (depth + 4 > known && (known > 0 || learnedFrames.size < MAX_STARTING_POINTS)) {
-    learnedFrames.set(stack.below, Math.min(MAX_FRAMES, depth + 4));
+  const known = mappedFrames.get(stack.below) ?? 0;
+  if (depth + 4 > known && (known > 0 || mappedFrames.size < MAX_STARTING_POINTS)) {
+    mappedFrames.set(stack.below, Math.min(MAX_FRAMES, depth + 4));
   }
 }
 

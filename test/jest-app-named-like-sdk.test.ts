@@ -3,24 +3,24 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT } from '../helpers/guard';
-import { installGuard, lineOf, startMockOpenAI, type MockOpenAI } from '../helpers/runner-project';
+import { ROOT } from './helpers/guard';
+import { installGuard, lineOf, startMockOpenAI, type MockOpenAI } from './helpers/runner-project';
 
 /**
- * Adversary: jest-sdk-files.ts (8065d72, 481622e) takes any module outside node_modules whose
- * nearest named package.json is called like a supported SDK for that SDK's own repository, and
- * notes `<root>/src` as SDK code. An app that is merely named "openai" (or "ai", "ollama", …) and
- * calls the installed SDK from src/ has its frames skipped: the record names the test's line
- * (tests/ beside src/) or nothing at all (tests under src/). 5cb5fe0 named src/index.js.
+ * Under the one-line Jest setup, a module outside node_modules whose nearest package.json is named
+ * like a supported SDK is taken for that SDK's own repository, and its src/ for SDK code. An app
+ * merely named "openai" (version 1.0.0, outside openai's supported range) that calls the installed
+ * SDK from src/ had its frames skipped: the record named the test's line (tests/ beside src/) or
+ * nothing (tests under src/). The version must now be one the SDK supports.
  */
-const PROJECT = path.join(ROOT, 'test', 'adversary', 'fixtures', 'app-named-openai');
+const PROJECT = path.join(ROOT, 'test', 'fixtures', 'jest-app-named-openai');
 const JESTS = [
   { major: 30, bin: path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js') },
   { major: 29, bin: path.join(ROOT, 'node_modules', 'jest29', 'bin', 'jest.js') },
 ];
 
 async function located(bin: string, url: string, colocated: boolean): Promise<string[]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-adv-named-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-jest-named-'));
   try {
     const logFile = path.join(dir, 'log.jsonl');
     const env: NodeJS.ProcessEnv = { ...process.env };
@@ -49,7 +49,10 @@ async function located(bin: string, url: string, colocated: boolean): Promise<st
       .readFileSync(logFile, 'utf8')
       .trim()
       .split('\n')
-      .map((text) => JSON.parse(text) as { call_site: string; code_file: string | null; code_line: number | null })
+      .map(
+        (text) =>
+          JSON.parse(text) as { call_site: string; code_file: string | null; code_line: number | null },
+      )
       .map((r) => `${r.call_site} ${r.code_file}:${r.code_line}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -57,12 +60,15 @@ async function located(bin: string, url: string, colocated: boolean): Promise<st
 }
 
 for (const { major, bin } of JESTS)
-  describe(`adversary: Jest ${major}, an app whose package.json is named "openai"`, function () {
+  describe(`Jest ${major} in one line: an app whose package.json is named "openai"`, function () {
     this.timeout(60_000);
     let mock: MockOpenAI;
     before(async () => {
       installGuard(PROJECT);
-      fs.writeFileSync(path.join(PROJECT, 'package.json'), JSON.stringify({ name: 'openai', version: '1.0.0', private: true }));
+      fs.writeFileSync(
+        path.join(PROJECT, 'package.json'),
+        JSON.stringify({ name: 'openai', version: '1.0.0', private: true }),
+      );
       mock = await startMockOpenAI();
     });
     after(async () => {
@@ -70,7 +76,8 @@ for (const { major, bin } of JESTS)
       fs.rmSync(path.join(PROJECT, 'package.json'), { force: true });
       fs.rmSync(path.join(PROJECT, 'node_modules'), { recursive: true, force: true });
     });
-    const expected = () => `openai.OpenAI.chat src/index.js:${lineOf(path.join(PROJECT, 'src', 'index.js'), '// app call')}`;
+    const expected = () =>
+      `openai.OpenAI.chat src/index.js:${lineOf(path.join(PROJECT, 'src', 'index.js'), '// app call')}`;
 
     it('tests in tests/: the record names the app line in src/, not the test', async () => {
       assert.deepEqual(await located(bin, mock.url, false), [expected()]);

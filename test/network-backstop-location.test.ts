@@ -3,15 +3,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT } from '../helpers/guard';
+import { ROOT } from './helpers/guard';
 
 /**
- * Adversary: Guard.checkRequest (the network backstop) calls detect() with no `below`, so
- * captureCallLocationOrStack takes its default, captureCallLocation, as the function to capture
- * under. Since fc10ec3 that function is not on the stack on the deferred path, and V8's
- * Error.captureStackTrace(holder, fn) keeps no frames at all when fn is not found: every backstop
- * record has code_file/code_line null. On 5cb5fe0 (captureCallLocation(below) on the stack) a
- * fetch() to a listed host named its line.
+ * The network backstop's records (detect() with no `below`) capture under a default function,
+ * which must be on the stack: V8's Error.captureStackTrace(holder, fn) keeps no frames when fn is
+ * not found, and with fc10ec3's deferred read every backstop record had code_file/code_line null.
  */
 const APP = `
 const http = require('node:http');
@@ -22,24 +19,36 @@ const server = http.createServer((q, s) => { q.resume(); s.end('{}'); }).listen(
 });
 `;
 
-describe('adversary: the network backstop record names the line of the request', function () {
+describe("the network backstop's record names the line of the request", function () {
   it('a fetch() to a listed AI host outside any SDK call has code_file/code_line', function () {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-adv-net-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-net-'));
     try {
       fs.writeFileSync(path.join(dir, 'app.cjs'), APP.replace(/^\n/, ''));
       const logFile = path.join(dir, 'records.jsonl');
       const env: NodeJS.ProcessEnv = { ...process.env };
       for (const name of Object.keys(env)) if (name.startsWith('MIMA_')) delete env[name];
-      execFileSync(process.execPath, ['--require', path.join(ROOT, 'build', 'src', 'register.js'), 'app.cjs'], {
-        cwd: dir,
-        stdio: 'pipe',
-        env: { ...env, MIMA_GUARD_MODE: 'report', MIMA_GUARD_LOG_FILE: logFile, MIMA_GUARD_NETWORK_HOSTS: '127.0.0.1' },
-      });
+      execFileSync(
+        process.execPath,
+        ['--require', path.join(ROOT, 'build', 'src', 'register.js'), 'app.cjs'],
+        {
+          cwd: dir,
+          stdio: 'pipe',
+          env: {
+            ...env,
+            MIMA_GUARD_MODE: 'report',
+            MIMA_GUARD_LOG_FILE: logFile,
+            MIMA_GUARD_NETWORK_HOSTS: '127.0.0.1',
+          },
+        },
+      );
       const records = fs
         .readFileSync(logFile, 'utf8')
         .trim()
         .split('\n')
-        .map((text) => JSON.parse(text) as { call_site: string; code_file: string | null; code_line: number | null })
+        .map(
+          (text) =>
+            JSON.parse(text) as { call_site: string; code_file: string | null; code_line: number | null },
+        )
         .map((r) => `${r.call_site} ${r.code_file}:${r.code_line}`);
       assert.deepEqual(records, ['net.127.0.0.1 app.cjs:4']);
     } finally {

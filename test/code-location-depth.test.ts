@@ -3,15 +3,14 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT } from '../helpers/guard';
+import { ROOT } from './helpers/guard';
 
 /**
- * Adversary: the deferred stack (src/app/sinks/deferred-stack.ts) learns from the first caller
- * found how many frames to capture (its depth + 4) and never captures again. A later call that
- * reaches the SDK through a library in node_modules more than a few frames deep is cut before the
- * app's frame: its record has code_file/code_line null. The learned limit is dropped and relearned
- * from the next direct call, so calls that alternate lose every library-routed location. Before
- * fc10ec3 (captureCallLocation: a short first capture, then MAX_FRAMES once) every record had it.
+ * A stack read later cannot be taken again: when unattested calls read their stack off the call
+ * path with the frame count a direct call taught, a later call that reaches the SDK through a
+ * library in node_modules more than a few frames deep was cut before the app's frame, and its
+ * record had code_file/code_line null (fc10ec3, reverted). The call path's own read takes a
+ * longer stack when the short one holds no caller.
  */
 const LIB = `
 function nest(n, fn) { return n === 0 ? fn() : nest(n - 1, fn); }
@@ -33,18 +32,22 @@ const req = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
 })();
 `;
 
-describe('adversary: deferred stack cut at the learned depth', function () {
+describe('a call through a library, after a direct call, keeps its code location', function () {
   it('names the app line of a call routed through a library after a direct call', function () {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-adv-depth-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-depth-'));
     try {
       fs.mkdirSync(path.join(dir, 'node_modules', 'deeplib'), { recursive: true });
       fs.writeFileSync(path.join(dir, 'node_modules', 'deeplib', 'index.js'), LIB);
       fs.writeFileSync(path.join(dir, 'app.cjs'), APP.replace(/^\n/, ''));
       const logFile = path.join(dir, 'records.jsonl');
-      execFileSync(process.execPath, ['--require', path.join(ROOT, 'build', 'src', 'register.js'), 'app.cjs'], {
-        cwd: dir,
-        env: { ...process.env, MIMA_GUARD_MODE: 'report', MIMA_GUARD_LOG_FILE: logFile },
-      });
+      execFileSync(
+        process.execPath,
+        ['--require', path.join(ROOT, 'build', 'src', 'register.js'), 'app.cjs'],
+        {
+          cwd: dir,
+          env: { ...process.env, MIMA_GUARD_MODE: 'report', MIMA_GUARD_LOG_FILE: logFile },
+        },
+      );
       const lines = fs
         .readFileSync(logFile, 'utf8')
         .trim()
