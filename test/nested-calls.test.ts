@@ -225,6 +225,39 @@ describe('nested calls: the transport of a call, and the independent calls made 
     });
   });
 
+  /**
+   * The same rules with the global fetch making the requests: the request check then reads the
+   * stack from the global fetch's caller down (Node's frames above it are skipped). undici's fetch
+   * stands in as the global for these tests, since nock's replacement calls the real one off the
+   * caller's stack.
+   */
+  describe('network backstop on, requests by the global fetch', () => {
+    let nockFetch: typeof fetch;
+    beforeEach(async () => {
+      nockFetch = globalThis.fetch;
+      globalThis.fetch = undiciFetch;
+      useGuard({ mode: 'report', networkHosts: [standIn()] });
+      await clearRecords();
+    });
+    afterEach(() => {
+      globalThis.fetch = nockFetch;
+    });
+
+    it("a raw fetch in a tool's execute is reported as net.<host>; the provider's requests are not", async () => {
+      await generateWithTool(async () => {
+        const response = await fetch(`${base}/chat/completions`, { method: 'POST', body: '{"messages":[]}' });
+        return response.text();
+      });
+      assert.deepEqual(await callSites(), ['ai.generateText', 'net.127.0.0.1']);
+    });
+
+    it("an openai call's requests, and a logging fetch's pass-through, are the call's transport", async () => {
+      await chat(client({ fetch: undefined }));
+      await chat(client({ fetch: (url, init) => fetch(url, init) }));
+      assert.deepEqual(await callSites(), ['openai.OpenAI.chat', 'openai.OpenAI.chat']);
+    });
+  });
+
   describe('the mima.guard.calls metric', () => {
     let reader: PeriodicExportingMetricReader;
     let provider: MeterProvider;

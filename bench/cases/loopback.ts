@@ -74,6 +74,7 @@ export async function loopbackCase(ctx: CaseContext): Promise<CaseOutcome> {
     const against = (variant: string) => pairedRounds(runs, variant, BASE, sizes.loopbackBatch);
     const attested = against('guard, attested');
     const unattested = against('guard, unattested (report mode)');
+    const listed = against('guard, unattested, listed host (report mode)');
     const peer = against('peer');
     const control = against('no guard, second client (A/A control)');
     const calls = sumFact(runs, 'unattestedCalls');
@@ -92,6 +93,7 @@ export async function loopbackCase(ctx: CaseContext): Promise<CaseOutcome> {
           row('no guard, a second client (A/A control: noise)', control),
           row('guard, inside attest()', attested),
           row('guard, unattested (report mode)', unattested),
+          row('guard, unattested, host on the network list', listed),
           row('peer: @opentelemetry/instrumentation-openai', peer),
         ],
       ),
@@ -120,6 +122,16 @@ export async function loopbackCase(ctx: CaseContext): Promise<CaseOutcome> {
         lost,
       }),
       makeFigure({
+        id: `loopback-unattested-listed/${setup}`,
+        figure: 'the same, to a host the network backstop lists (as api.openai.com)',
+        setup: label,
+        value: (listed.ratio - 1) * 100,
+        unit: '%',
+        measured: `${percent(listed.ratio)} (${signed(listed.diff, 1)} µs)`,
+        target: { op: '<=', value: 2, text: '≤ 2 % added' },
+        lost,
+      }),
+      makeFigure({
         id: `peer/${setup}`,
         figure: "guard's added time (attested) vs the peer's, same run",
         setup: label,
@@ -129,7 +141,7 @@ export async function loopbackCase(ctx: CaseContext): Promise<CaseOutcome> {
         target: { op: '<=', value: 0.1, text: '≤ 1/10 of the peer' },
       }),
     );
-    details[setup] = { control, attested, unattested, peer, calls, lost, samplesPerVariant: samples };
+    details[setup] = { control, attested, unattested, listed, peer, calls, lost, samplesPerVariant: samples };
   }
   return { figures, details };
 }

@@ -1,8 +1,9 @@
 /**
  * One real openai `chat.completions.create` against the loopback server (its own process), µs
- * per call, in five variants interleaved in one process: no guard, the same again with a second
+ * per call, in six variants interleaved in one process: no guard, the same again with a second
  * client (an A/A control: the noise floor), the guard attested, the guard unattested in report
- * mode, and the peer. Argument: the setup, 'otel' or 'none'.
+ * mode (to 127.0.0.1, a host the network backstop does not list, and to localhost, which it is
+ * told to list, as a call to api.openai.com is), and the peer. Argument: the setup, 'otel' or 'none'.
  *
  * The guard and the peer (@opentelemetry/instrumentation-openai, registered through
  * registerInstrumentations) both patch the one loaded copy of openai: the guard
@@ -32,7 +33,8 @@ runMain(async () => {
   const setup = parseSetup(process.argv[2]);
   const port = envNumber('BENCH_PORT', 0);
   applySetup(setup);
-  enableBenchGuard('report');
+  // Requests to localhost:<port> are the listed variant's; every other client calls 127.0.0.1.
+  enableBenchGuard('report', { networkHosts: [`localhost:${port}`] });
   registerPeer();
   const { OpenAI } = await loadOpenAI();
 
@@ -43,8 +45,8 @@ runMain(async () => {
   const create = peerCreate.__original;
   if (!peerCreate.__wrapped || !create) throw new Error('the peer did not patch Completions.create');
 
-  const client = ({ guard, peer }: { guard: boolean; peer: boolean }) => {
-    const c = makeClient(OpenAI, port);
+  const client = ({ guard, peer, host }: { guard: boolean; peer: boolean; host?: string }) => {
+    const c = makeClient(OpenAI, port, host);
     if (!guard) withoutGuard(c, OpenAI.prototype);
     if (!peer) Object.defineProperty(c.chat.completions, 'create', { value: create, configurable: true });
     return c;
@@ -53,6 +55,7 @@ runMain(async () => {
   const control = client({ guard: false, peer: false });
   const guarded = client({ guard: true, peer: false });
   const unattestedClient = client({ guard: true, peer: false });
+  const listedClient = client({ guard: true, peer: false, host: 'localhost' });
   const peered = client({ guard: false, peer: true });
   const attested = attest(() => chat(guarded));
   // Without a context manager the first attest() creates the guard's own store for good; it is
@@ -69,6 +72,10 @@ runMain(async () => {
       'guard, unattested (report mode)': () => {
         unattestedCalls++;
         return chat(unattestedClient);
+      },
+      'guard, unattested, listed host (report mode)': () => {
+        unattestedCalls++;
+        return chat(listedClient);
       },
       peer: () => chat(peered),
     },

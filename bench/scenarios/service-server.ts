@@ -1,7 +1,8 @@
 /**
  * One variant of the service row (bench/cases/service.ts), in a fresh process: an HTTP server
  * (node:http) on 127.0.0.1 whose every request makes one openai chat completion to the loopback
- * mock (BENCH_PORT) and answers with its content; one path, STATS_PATH, answers the load process
+ * mock (BENCH_PORT, by the name localhost, which the guard's variants list as an AI host) and
+ * answers with its content; one path, STATS_PATH, answers the load process
  * with the server's counters instead. Argument: the variant. Prints {"port":N} once listening; the
  * load comes from another process (scenarios/service-load.ts). When its stdin ends it stops, waits
  * for the calls still in flight, flushes the guard, and prints its counts: calls made, and records
@@ -48,6 +49,9 @@ async function prepare(variant: ServiceVariant, logFile: string): Promise<OpenAI
       mode: 'warn',
       logFile,
       socketPath: path.join(envString('BENCH_TMP_DIR'), 'no-daemon.sock'),
+      // The mock stands for api.openai.com, which the network backstop lists: its requests go
+      // through the backstop's whole check (a call's own transport, or a request of its own?).
+      networkHosts: [`localhost:${envNumber('BENCH_PORT', 0)}`],
     });
     return loadOpenAI();
   }
@@ -73,7 +77,7 @@ runMain(async () => {
   const variant = parseVariant(process.argv[2]);
   const logFile = path.join(envString('BENCH_TMP_DIR'), `service-${variant}-${process.pid}.jsonl`);
   const { OpenAI } = await prepare(variant, logFile);
-  const client = makeClient(OpenAI, envNumber('BENCH_PORT', 0));
+  const client = makeClient(OpenAI, envNumber('BENCH_PORT', 0), 'localhost');
 
   let calls = 0;
   let answered = 0;
