@@ -73,6 +73,7 @@ export async function loopbackCase(ctx: CaseContext): Promise<CaseOutcome> {
     const runs = results.get(setup) ?? [];
     const against = (variant: string) => pairedRounds(runs, variant, BASE, sizes.loopbackBatch);
     const attested = against('guard, attested');
+    const contextSwitch = against('context switch alone (no guard)');
     const unattested = against('guard, unattested (report mode)');
     const listed = against('guard, unattested, listed host (report mode)');
     const peer = against('peer');
@@ -92,6 +93,7 @@ export async function loopbackCase(ctx: CaseContext): Promise<CaseOutcome> {
           [`${BASE} [baseline]`, attested.base.toFixed(1), '', '', ''],
           row('no guard, a second client (A/A control: noise)', control),
           row('guard, inside attest()', attested),
+          row("attest()'s context switch alone, no guard", contextSwitch),
           row('guard, unattested (report mode)', unattested),
           row('guard, unattested, host on the network list', listed),
           row('peer: @opentelemetry/instrumentation-openai', peer),
@@ -141,7 +143,17 @@ export async function loopbackCase(ctx: CaseContext): Promise<CaseOutcome> {
         target: { op: '<=', value: 0.1, text: '≤ 1/10 of the peer' },
       }),
     );
-    details[setup] = { control, attested, unattested, listed, peer, calls, lost, samplesPerVariant: samples };
+    details[setup] = {
+      control,
+      attested,
+      contextSwitch,
+      unattested,
+      listed,
+      peer,
+      calls,
+      lost,
+      samplesPerVariant: samples,
+    };
   }
   return { figures, details };
 }

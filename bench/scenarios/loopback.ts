@@ -1,7 +1,8 @@
 /**
  * One real openai `chat.completions.create` against the loopback server (its own process), µs
- * per call, in six variants interleaved in one process: no guard, the same again with a second
- * client (an A/A control: the noise floor), the guard attested, the guard unattested in report
+ * per call, in seven variants interleaved in one process: no guard, the same again with a second
+ * client (an A/A control: the noise floor), the guard attested, attest()'s context switch alone
+ * around an unpatched call (the part of the attested cost any attest() pays), the guard unattested in report
  * mode (to 127.0.0.1, a host the network backstop does not list, and to localhost, which it is
  * told to list, as a call to api.openai.com is), and the peer. Argument: the setup, 'otel' or 'none'.
  *
@@ -14,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import { attest, disableGuard, withAttested } from '../../src';
-import { ownStoreCreated } from '../../src/app/attestation';
+import { ATTESTED_KEY, ownStoreCreated, runFlagged } from '../../src/app/attestation';
 import { envNumber, report, runMain } from '../child';
 import { chat, interleavedCalls, makeClient } from '../loopback';
 import {
@@ -53,6 +54,7 @@ runMain(async () => {
   };
   const bare = client({ guard: false, peer: false });
   const control = client({ guard: false, peer: false });
+  const floor = client({ guard: false, peer: false });
   const guarded = client({ guard: true, peer: false });
   const unattestedClient = client({ guard: true, peer: false });
   const listedClient = client({ guard: true, peer: false, host: 'localhost' });
@@ -69,6 +71,10 @@ runMain(async () => {
       // Another client exactly like the first: its difference from it is the noise floor.
       'no guard, second client (A/A control)': () => chat(control),
       'guard, attested': attested,
+      // What any attest() must do, alone: the context switch that carries the flag (the OTel
+      // context, and the own store where no context manager carries it), around an unpatched call.
+      'context switch alone (no guard)': () =>
+        runFlagged(ATTESTED_KEY, true, () => chat(floor), undefined, []),
       'guard, unattested (report mode)': () => {
         unattestedCalls++;
         return chat(unattestedClient);
