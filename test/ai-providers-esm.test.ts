@@ -2,9 +2,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DetectionRecord, Mode } from '../src/app/types';
+import type { Mode } from '../src/app/types';
 import { AI_7_RUNS_HERE } from './helpers/ai';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
+import { parseLogRecords } from './helpers/log-lines';
 import { CANARY } from './helpers/openai';
 
 /** Runs test/fixtures/ai/providers-app.mjs under `node --import …/register`; see that file. */
@@ -20,10 +21,7 @@ function runProvidersApp(major: 6 | 7, mode: Mode) {
     });
     const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
     assert.ok(!output.includes(CANARY) && !log.includes(CANARY), 'no content in output or records');
-    const records = log
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as DetectionRecord);
+    const records = parseLogRecords(log);
     return { result: JSON.parse(output) as Record<string, unknown>, records };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import nock from 'nock';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { attest, disableGuard, getGuardStatus, MimaAttestationError } from '../src';
 import { isGuardWrapper } from '../src/app/patch';
-import type { DetectionRecord, Mode } from '../src/app/types';
+import type { Mode } from '../src/app/types';
 import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import {
   AI_7_RUNS_HERE,
@@ -18,6 +18,7 @@ import {
   type AIOpenAIProvider,
 } from './helpers/ai';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
+import { parseLogRecords } from './helpers/log-lines';
 import { countingReply } from './helpers/mock-http';
 import { CANARY, chatCompletion, chatStreamBody, loadOpenAI, makeClient } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
@@ -435,10 +436,7 @@ function runApp(major: 6 | 7, mode: Mode, ...flags: string[]) {
   assert.ok(!output.includes(CANARY), 'no content in what the app saw of the guard');
   const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
   assert.ok(!log.includes(CANARY), 'no content in the records');
-  const records = log
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as DetectionRecord);
+  const records = parseLogRecords(log);
   return { ...(JSON.parse(output) as AppResult), records };
 }
 

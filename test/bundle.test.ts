@@ -5,8 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
-import type { DetectionRecord, Mode } from '../src/app/types';
+import type { Mode } from '../src/app/types';
 import { ROOT } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
 import { installGuard, lineOf, startMockOpenAI, type MockOpenAI } from './helpers/runner-project';
 
 /**
@@ -71,13 +72,7 @@ describe('esbuild bundle with the modules option (test/fixtures/bundle)', functi
         OPENAI_BASE_URL: mock.url,
       },
     });
-    const records = fs.existsSync(logFile)
-      ? fs
-          .readFileSync(logFile, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as DetectionRecord)
-      : [];
+    const records = readLogRecords(logFile, { missing: 'empty' });
     return { stdout, stderr, records };
   }
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { attest, MimaAttestationError } from '../src';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { captureWarnings, isCallSite, readRecords, ROOT, useGuard } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
 import { isolateSdkTests } from './helpers/sdk-suite';
 import { recordSpans } from './helpers/spans';
 
@@ -193,11 +194,7 @@ describe('@anthropic-ai/claude-agent-sdk 0.x (an ES module app under register)',
       startedUnattested: false,
       startedAttested: true,
     });
-    const records = fs
-      .readFileSync(logFile, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { call_site: string; blocked: boolean });
+    const records = readLogRecords(logFile);
     assert.deepEqual(
       records.map((r) => [r.call_site, r.blocked]),
       [

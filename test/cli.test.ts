@@ -9,6 +9,7 @@ import { resolveConfig } from '../src/app/config';
 import { encodeRecords } from '../src/app/daemon-wire/protocol';
 import type { DetectionRecord } from '../src/app/types';
 import { captureDiag } from './helpers/diag';
+import { readLogRecords } from './helpers/log-lines';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
@@ -424,11 +425,7 @@ describe('mima-guard command line', () => {
 
           daemon.child.kill('SIGTERM');
           assert.deepEqual(await daemon.exited, [0, null], daemon.output.stderr);
-          const written = fs
-            .readFileSync(logFile, 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((line) => JSON.parse(line) as DetectionRecord);
+          const written = readLogRecords(logFile);
           assert.deepEqual(
             written.filter((line) => line.id === sent.id),
             [sent],

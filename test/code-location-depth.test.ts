@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runCjsApp } from './helpers/cjs-app';
 import { ROOT } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
 
 /**
  * A stack read later cannot be taken again: when unattested calls read their stack off the call
@@ -38,21 +39,9 @@ describe('a call through a library, after a direct call, keeps its code location
     try {
       fs.mkdirSync(path.join(dir, 'node_modules', 'deeplib'), { recursive: true });
       fs.writeFileSync(path.join(dir, 'node_modules', 'deeplib', 'index.js'), LIB);
-      fs.writeFileSync(path.join(dir, 'app.cjs'), APP.replace(/^\n/, ''));
       const logFile = path.join(dir, 'records.jsonl');
-      execFileSync(
-        process.execPath,
-        ['--require', path.join(ROOT, 'build', 'src', 'register.js'), 'app.cjs'],
-        {
-          cwd: dir,
-          env: { ...process.env, MIMA_GUARD_MODE: 'report', MIMA_GUARD_LOG_FILE: logFile },
-        },
-      );
-      const lines = fs
-        .readFileSync(logFile, 'utf8')
-        .trim()
-        .split('\n')
-        .map((text) => (JSON.parse(text) as { code_line: number | null }).code_line);
+      runCjsApp(dir, APP, { ...process.env, MIMA_GUARD_MODE: 'report', MIMA_GUARD_LOG_FILE: logFile });
+      const lines = readLogRecords(logFile).map((record) => record.code_line);
       assert.deepEqual(lines, [9, 10, 11, 12]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

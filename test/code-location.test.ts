@@ -7,6 +7,7 @@ import { attest } from '../src';
 import { chatV2Reply, COHERE_ORIGIN, loadCohere, makeCohere } from './helpers/cohere';
 import { FIXTURES } from './helpers/esm-app';
 import { readRecords, ROOT, useGuard } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
 import {
   chatReply,
   loadMistral,
@@ -49,14 +50,7 @@ function runApp(system: keyof typeof APPS): Located[] {
       encoding: 'utf8',
       env: { ...process.env, MIMA_GUARD_MODE: 'report', MIMA_GUARD_LOG_FILE: logFile },
     });
-    return fs
-      .readFileSync(logFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map(
-        (text) =>
-          JSON.parse(text) as { call_site: string; code_file: string | null; code_line: number | null },
-      )
+    return readLogRecords(logFile)
       .map((record): Located => [record.call_site, record.code_file, record.code_line])
       .sort();
   } finally {

@@ -17,6 +17,7 @@ import { attest, disableGuard, MimaGovernance } from '../src';
 import { countingCalls } from '../src/app/coverage/call-counts';
 import type { CoverageLine } from '../src/app/coverage/summary-line';
 import { ROOT, useGuard } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
 import { countingReply } from './helpers/mock-http';
 import { BASE_URL, chatCompletion, loadOpenAI, makeClient, userMessage } from './helpers/openai';
 import { loadLitellm } from './helpers/litellm';
@@ -44,14 +45,7 @@ async function callCounts(reader: MetricReader): Promise<Record<string, number>>
   return counts;
 }
 
-function readLines(file: string): Array<Record<string, unknown>> {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+const readLines = (file: string) => readLogRecords<Record<string, unknown>>(file, { missing: 'empty' });
 
 describe('attestation coverage', () => {
   const openai = makeClient(loadOpenAI(6));

@@ -18,6 +18,7 @@ import {
   waitFor,
   type Reply,
 } from './fixtures/daemon/client';
+import { childEnv } from './helpers/node-child';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
@@ -48,13 +49,12 @@ function batchOf(count: number, overrides: Partial<DetectionRecord> = {}): Detec
 /** One batch line (records default to one fresh record). */
 const valid = (seq: number, records: DetectionRecord[] = batchOf(1)) => encodeRecords(seq, records);
 
-/** The environment for a `mima-guard daemon` child: nothing inherited points it elsewhere. */
-function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('MIMA_') || name.startsWith('OTEL_')) delete env[name];
-  }
-  return { ...env, HOME: tempDir(), ...extra };
+/**
+ * The environment for a `mima-guard daemon` child: nothing inherited points it elsewhere (no
+ * `MIMA_` or `OTEL_` variable, a HOME of its own). It runs build/src: its coverage counts.
+ */
+function daemonEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return childEnv({ HOME: tempDir(), ...extra }, { keepCoverage: true, dropPrefixes: ['OTEL_'] });
 }
 
 interface CliDaemon {
@@ -616,7 +616,7 @@ describe('local daemon', () => {
       const dir = tempDir();
       const socketPath = path.join(dir, 'd.sock');
       const logFile = path.join(dir, 'log.jsonl');
-      const daemon = await startCliDaemon(['--socket', socketPath, '--log-file', logFile], childEnv());
+      const daemon = await startCliDaemon(['--socket', socketPath, '--log-file', logFile], daemonEnv());
       try {
         const clients = await Promise.all([RawClient.connect(socketPath), RawClient.connect(socketPath)]);
         const sent: DetectionRecord[] = [];
@@ -725,7 +725,7 @@ describe('local daemon', () => {
       const logFile = path.join(dir, 'log.jsonl');
       const daemon = await startCliDaemon(
         ['--socket', socketPath, '--log-file', logFile],
-        childEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }),
+        daemonEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }),
       );
       try {
         assert.equal(

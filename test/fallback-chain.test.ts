@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import nock from 'nock';
 import { startDaemon, type DaemonHandle } from '../src/command/daemon/server';
 import { activeGuard } from '../src/app/guard';
-import type { DetectionRecord } from '../src/app/types';
 import { captureDiag } from './helpers/diag';
 import { readRecords, useGuard } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
 import { BASE_URL, chatCompletion, loadOpenAI, makeClient, userMessage } from './helpers/openai';
 
 /** A short directory: Unix socket paths are limited to about 107 bytes. */
@@ -15,13 +15,7 @@ const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mima-fc-'));
 
 function logIds(file: string): string[] {
   const files = [file, ...[1, 2, 3].map((n) => `${file}.${n}`)].filter((f) => fs.existsSync(f));
-  return files.flatMap((f) =>
-    fs
-      .readFileSync(f, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => (JSON.parse(line) as DetectionRecord).id),
-  );
+  return files.flatMap((f) => readLogRecords(f).map((r) => r.id));
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {

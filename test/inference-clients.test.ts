@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { MimaAttestationError } from '../src';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { isCallSite, isGuardErrorOrCause, readRecords, ROOT, useGuard } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
 import { CANARY } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
 import { recordSpans } from './helpers/spans';
@@ -274,9 +275,9 @@ describe('@huggingface/inference 4.x (an ES module app under register)', () => {
         unattested: 'MimaAttestationError:huggingface.chatCompletion',
         requests: 1,
       });
-      const records = fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean);
+      const records = readLogRecords(logFile);
       assert.deepEqual(
-        records.map((line) => (JSON.parse(line) as { call_site: string }).call_site),
+        records.map((r) => r.call_site),
         ['huggingface.chatCompletion'],
       );
     } finally {

@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
+import { childEnv, runNode } from './helpers/node-child';
 import { installGuard, lineOf, startMockOpenAI, type MockOpenAI } from './helpers/runner-project';
 
 /**
@@ -23,10 +24,7 @@ async function located(bin: string, url: string, colocated: boolean): Promise<st
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-jest-named-'));
   try {
     const logFile = path.join(dir, 'log.jsonl');
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env.NODE_V8_COVERAGE;
-    for (const name of Object.keys(env)) if (name.startsWith('MIMA_')) delete env[name];
-    Object.assign(env, {
+    const env = childEnv({
       MIMA_GUARD_MODE: 'report',
       MIMA_GUARD_LOG_FILE: logFile,
       MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
@@ -35,25 +33,12 @@ async function located(bin: string, url: string, colocated: boolean): Promise<st
       CI: 'true',
       NO_COLOR: '1',
     });
-    const child = spawn(process.execPath, ['--enable-source-maps', bin, '--ci', '--no-watchman'], {
+    const { status, output } = await runNode(['--enable-source-maps', bin, '--ci', '--no-watchman'], {
       cwd: PROJECT,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     assert.equal(status, 0, output);
-    return fs
-      .readFileSync(logFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map(
-        (text) =>
-          JSON.parse(text) as { call_site: string; code_file: string | null; code_line: number | null },
-      )
-      .map((r) => `${r.call_site} ${r.code_file}:${r.code_line}`);
+    return readLogRecords(logFile).map((r) => `${r.call_site} ${r.code_file}:${r.code_line}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,10 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DetectionRecord } from '../src/app/types';
 import { ROOT } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
+import { childEnv, runNode } from './helpers/node-child';
 import { guardInstalledWithMockOpenAI, lineOf } from './helpers/runner-project';
 
 /**
@@ -39,20 +41,7 @@ async function runJest(
   try {
     const logFile = path.join(dir, 'guard_log.jsonl');
     const out = path.join(dir, 'jest.json');
-    const childEnv: NodeJS.ProcessEnv = { ...process.env };
-    delete childEnv.NODE_V8_COVERAGE;
-    for (const name of Object.keys(childEnv)) if (name.startsWith('MIMA_')) delete childEnv[name];
-    Object.assign(childEnv, {
-      MIMA_GUARD_MODE: 'report',
-      MIMA_GUARD_LOG_FILE: logFile,
-      MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
-      OPENAI_API_KEY: 'test',
-      NO_COLOR: '1',
-      CI: 'true',
-      ...env,
-    });
-    const child = spawn(
-      process.execPath,
+    const { status, pid, output } = await runNode(
       [
         ...nodeArgs,
         '--enable-source-maps',
@@ -63,27 +52,28 @@ async function runJest(
         `--outputFile=${out}`,
         ...args,
       ],
-      { cwd: path.join(PROJECTS, project), env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        cwd: path.join(PROJECTS, project),
+        env: childEnv({
+          MIMA_GUARD_MODE: 'report',
+          MIMA_GUARD_LOG_FILE: logFile,
+          MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
+          OPENAI_API_KEY: 'test',
+          NO_COLOR: '1',
+          CI: 'true',
+          ...env,
+        }),
+      },
     );
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     const report = fs.existsSync(out)
       ? (JSON.parse(fs.readFileSync(out, 'utf8')) as {
           testResults: Array<{ assertionResults: JestRun['tests'] }>;
         })
       : { testResults: [] };
-    const records = fs.existsSync(logFile)
-      ? fs
-          .readFileSync(logFile, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as DetectionRecord)
-      : [];
+    const records = readLogRecords(logFile, { missing: 'empty' });
     return {
       status,
-      pid: child.pid,
+      pid,
       output,
       records,
       tests: report.testResults.flatMap((file) => file.assertionResults),

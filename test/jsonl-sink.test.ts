@@ -7,6 +7,7 @@ import { JsonlFileSink } from '../src/app/sinks/jsonl-sink';
 import type { DetectionRecord } from '../src/app/types';
 import { captureDiag } from './helpers/diag';
 import { ROOT } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
 
 function record(i: number): DetectionRecord {
   return {
@@ -26,7 +27,7 @@ function record(i: number): DetectionRecord {
 const RECORD_BYTES = Buffer.byteLength(JSON.stringify(record(10)) + '\n');
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mima-jsonl-'));
 const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
-const ids = (file: string) => lines(file).map((l) => (JSON.parse(l) as { id?: string }).id);
+const ids = (file: string) => readLogRecords<{ id?: string }>(file).map((r) => r.id);
 const SINK_MODULE = JSON.stringify(path.join(ROOT, 'build', 'src', 'app', 'sinks', 'jsonl-sink.js'));
 
 /** A log path whose parent is a regular file: ENOTDIR, a fault that holds even for root. */
@@ -222,7 +223,7 @@ describe('JSONL file sink', () => {
       assert.equal(await sink.flush(), true);
       await sink.close();
     });
-    const written = lines(file).map((l) => JSON.parse(l) as { id?: string; type?: string; count?: number });
+    const written = readLogRecords<{ id?: string; type?: string; count?: number }>(file);
     assert.deepEqual(
       written.slice(0, 3).map((r) => r.id),
       ['id-0', 'id-1', 'id-2'],

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { attest, MimaAttestationError } from '../src';
-import type { DetectionRecord } from '../src/app/types';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
 import { countingReply } from './helpers/mock-http';
 import { BASE_URL, CANARY, chatCompletion } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
@@ -110,11 +110,7 @@ const mockChat = (times = 1) =>
         quiet: true,
       });
       assert.deepEqual(JSON.parse(output), { attested: 'hello', unattested: 'sent:hello', requests: 2 });
-      const records = fs
-        .readFileSync(logFile, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as DetectionRecord);
+      const records = readLogRecords(logFile);
       assert.deepEqual(
         records.map((r) => [r.call_site, r.code_file]),
         [['openai.OpenAI.chat', 'test/fixtures/langchain/app.mjs']],

@@ -3,11 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MimaAttestationError } from '../src';
-import type { DetectionRecord } from '../src/app/types';
 import { startProviderServer, type ProviderServer } from './helpers/ai-provider-server';
 import { guardWarnings, runChild } from './helpers/child-app';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { readRecords, ROOT, useGuard } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
 import { CANARY } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
 import { recordSpans } from './helpers/spans';
@@ -157,11 +157,7 @@ async function callSites(): Promise<string[]> {
           stream: 'MimaAttestationError:mastra.Agent.stream',
           requests: 1,
         });
-        const records = fs
-          .readFileSync(logFile, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as DetectionRecord);
+        const records = readLogRecords(logFile);
         assert.deepEqual(
           records.map((r) => [r.call_site, r.blocked, path.basename(String(r.code_file))]),
           [

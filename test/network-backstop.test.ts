@@ -13,6 +13,7 @@ import { DEFAULT_NETWORK_HOSTS, HostMatcher } from '../src/app/network/hosts';
 import { captureDiag } from './helpers/diag';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { captureWarnings, clearRecords, readRecords, SOCKET_PATH, useGuard } from './helpers/guard';
+import { parseLogRecords } from './helpers/log-lines';
 import { chatCompletion, type OpenAIModule } from './helpers/openai';
 
 const SECRET = 'SECRET-QUERY-4d1e';
@@ -309,10 +310,7 @@ describe('network backstop (diagnostics_channel)', () => {
       });
       const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
       assert.ok(!log.includes('SECRET'));
-      const records = log
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as { call_site: string; code_file: string; code_line: number });
+      const records = parseLogRecords<{ call_site: string; code_file: string; code_line: number }>(log);
       const result = JSON.parse(output) as { requests: number; ownStoreCreated: boolean; warnings: string[] };
       return { ...result, records };
     }

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
 
 describe('NodeSDK', () => {
   it('takes MimaGuardInstrumentation in its instrumentations and exports the mima.ai_call span', () => {
@@ -24,8 +25,8 @@ describe('NodeSDK', () => {
     );
     assert.deepEqual(JSON.parse(out), [{ name: 'mima.ai_call', callSite: 'openai.OpenAI.chat' }]);
     // Durable by default: the span is telemetry; the JSONL file keeps the record.
-    const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n');
-    assert.equal(lines.length, 1);
-    assert.equal((JSON.parse(lines[0]) as { call_site: string }).call_site, 'openai.OpenAI.chat');
+    const records = readLogRecords(logFile);
+    assert.equal(records.length, 1);
+    assert.equal(records[0].call_site, 'openai.OpenAI.chat');
   });
 });

@@ -3,8 +3,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DetectionRecord, Mode } from '../src/app/types';
+import type { Mode } from '../src/app/types';
 import { ROOT } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
+import { childEnv, runNode } from './helpers/node-child';
 import { guardInstalledWithMockOpenAI, lineOf } from './helpers/runner-project';
 
 /**
@@ -173,11 +175,8 @@ function runRunner(runner: Runner, mode: Mode, mock: { url: string }): Promise<R
   const label = `${runner.dir}-${runner.version}-${mode}`; // two Jests run one fixture
   const out = path.join(TMP, `${label}.json`);
   const logFile = path.join(TMP, `${label}.jsonl`);
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // Coverage is measured on build/src; these processes run the installed copy.
-  delete env.NODE_V8_COVERAGE;
-  for (const name of Object.keys(env)) if (name.startsWith('MIMA_')) delete env[name];
-  Object.assign(env, {
+  // childEnv drops NODE_V8_COVERAGE: coverage is measured on build/src; these processes run the installed copy.
+  const env = childEnv({
     MIMA_GUARD_MODE: mode,
     MIMA_GUARD_LOG_FILE: logFile,
     MIMA_DAEMON_SOCKET: path.join(TMP, 'no-daemon.sock'),
@@ -211,15 +210,6 @@ function runRunner(runner: Runner, mode: Mode, mock: { url: string }): Promise<R
       }
     });
   });
-}
-
-function readRecords(file: string): DetectionRecord[] {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as DetectionRecord);
 }
 
 describe('CI gate under the real test runners (test/fixtures/runners)', function () {
@@ -262,7 +252,7 @@ describe('CI gate under the real test runners (test/fixtures/runners)', function
           JSON.stringify(run.outcomes),
         );
         assert.equal(mock.requests - before, 2);
-        const records = readRecords(run.logFile);
+        const records = readLogRecords(run.logFile, { missing: 'empty' });
         assert.deepEqual(
           records.map((r) => ({ call_site: r.call_site, attested: r.attested, blocked: r.blocked })),
           [{ call_site: 'openai.OpenAI.chat', attested: false, blocked: false }],
@@ -303,10 +293,7 @@ describe('Jest: a report-mode record survives a test that ends the process (test
   for (const [what, spec, status] of endings) {
     it(`${what}: the record is in the log`, async () => {
       const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mima-jest-exit-')), 'guard_log.jsonl');
-      const env: NodeJS.ProcessEnv = { ...process.env };
-      delete env.NODE_V8_COVERAGE;
-      for (const name of Object.keys(env)) if (name.startsWith('MIMA_')) delete env[name];
-      Object.assign(env, {
+      const env = childEnv({
         MIMA_GUARD_MODE: 'report',
         MIMA_GUARD_LOG_FILE: logFile,
         MIMA_DAEMON_SOCKET: path.join(path.dirname(logFile), 'no-daemon.sock'),
@@ -314,18 +301,13 @@ describe('Jest: a report-mode record survives a test that ends the process (test
         OPENAI_API_KEY: 'test',
         CI: 'true',
       });
-      const child = spawn(process.execPath, [bin('jest', 'bin', 'jest.js'), '--ci', '--no-watchman', spec], {
-        cwd: project,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (chunk) => (output += chunk));
-      child.stderr.on('data', (chunk) => (output += chunk));
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      const { status: code, output } = await runNode(
+        [bin('jest', 'bin', 'jest.js'), '--ci', '--no-watchman', spec],
+        { cwd: project, env },
+      );
       try {
         assert.equal(code, status, output);
-        const records = readRecords(logFile);
+        const records = readLogRecords(logFile, { missing: 'empty' });
         assert.deepEqual(
           records.map((r) => `${r.call_site} ${r.code_file}`),
           [`openai.OpenAI.chat ${spec}`],
@@ -345,10 +327,7 @@ describe('Vitest: vi.useFakeTimers() sees none of the guard timers (test/fixture
   it('with no daemon running, the fake clock counts 0 timers after advancing 120 s, and the record is written', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-vitest-fake-'));
     try {
-      const env: NodeJS.ProcessEnv = { ...process.env };
-      delete env.NODE_V8_COVERAGE;
-      for (const name of Object.keys(env)) if (name.startsWith('MIMA_')) delete env[name];
-      Object.assign(env, {
+      const env = childEnv({
         MIMA_GUARD_MODE: 'report',
         MIMA_GUARD_LOG_FILE: path.join(dir, 'guard_log.jsonl'),
         MIMA_DAEMON_SOCKET: path.join(dir, 'no-daemon.sock'),
@@ -357,18 +336,13 @@ describe('Vitest: vi.useFakeTimers() sees none of the guard timers (test/fixture
         NO_COLOR: '1',
         CI: 'true',
       });
-      const child = spawn(process.execPath, [bin('vitest', 'vitest.mjs'), 'run'], {
+      const { status: code, output } = await runNode([bin('vitest', 'vitest.mjs'), 'run'], {
         cwd: path.join(PROJECTS, 'vitest-fake-timers'),
         env,
-        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      let output = '';
-      child.stdout.on('data', (chunk) => (output += chunk));
-      child.stderr.on('data', (chunk) => (output += chunk));
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       assert.equal(code, 0, output);
       assert.deepEqual(
-        readRecords(path.join(dir, 'guard_log.jsonl')).map((r) => r.call_site),
+        readLogRecords(path.join(dir, 'guard_log.jsonl'), { missing: 'empty' }).map((r) => r.call_site),
         ['openai.OpenAI.chat'],
       );
     } finally {

@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DetectionRecord } from '../src/app/types';
 import { ROOT } from './helpers/guard';
+import { readLogRecords } from './helpers/log-lines';
+import { childEnv, runNode } from './helpers/node-child';
 import { guardInstalledWithMockOpenAI } from './helpers/runner-project';
 
 /**
@@ -26,21 +27,10 @@ function refusedLogSetup(): { home: string; logFile: string; fallback: string } 
   return { home, logFile, fallback: path.join(home, '.mima', 'guard_log.jsonl') };
 }
 
-const records = (file: string): DetectionRecord[] =>
-  fs.existsSync(file)
-    ? fs
-        .readFileSync(file, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as DetectionRecord)
-    : [];
+const records = (file: string) => readLogRecords(file, { missing: 'empty' });
 
-function childEnv(home: string, logFile: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NODE_V8_COVERAGE;
-  for (const name of Object.keys(env)) if (name.startsWith('MIMA_')) delete env[name];
-  return {
-    ...env,
+function stopEnv(home: string, logFile: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return childEnv({
     HOME: home,
     MIMA_GUARD_LOG_FILE: logFile,
     MIMA_DAEMON_SOCKET: path.join(home, 'no-daemon.sock'),
@@ -48,7 +38,7 @@ function childEnv(home: string, logFile: string, extra: Record<string, string> =
     NO_COLOR: '1',
     CI: 'true',
     ...extra,
-  };
+  });
 }
 
 /** An app whose unattested call's record is still queued when it sends itself SIGTERM. */
@@ -74,7 +64,7 @@ describe('a guard problem found as the process is stopped by a signal is said on
         cwd: ROOT,
         encoding: 'utf8',
         timeout: 30_000,
-        env: childEnv(home, logFile),
+        env: stopEnv(home, logFile),
       });
       assert.equal(result.signal, 'SIGTERM', result.stderr);
       assert.equal(result.stderr.match(REFUSED)?.length, 1, result.stderr);
@@ -91,7 +81,7 @@ describe('a guard problem found as the process is stopped by a signal is said on
         cwd: ROOT,
         encoding: 'utf8',
         timeout: 30_000,
-        env: childEnv(home, logFile),
+        env: stopEnv(home, logFile),
       });
       assert.equal(result.signal, 'SIGTERM', result.stderr);
       assert.doesNotMatch(result.stderr, /MimaGuardWarning/);
@@ -109,15 +99,10 @@ describe('a guard problem found as the process is stopped by a signal is said on
       for (let run = 0; run < 3; run++) {
         const { home, logFile, fallback } = refusedLogSetup();
         try {
-          const child = spawn(process.execPath, [VITEST, 'run'], {
+          const { status, output } = await runNode([VITEST, 'run'], {
             cwd: path.join(PROJECTS, 'vitest-stop'),
-            env: childEnv(home, logFile, { MIMA_GUARD_MODE: 'report', OPENAI_BASE_URL: mock.url }),
-            stdio: ['ignore', 'pipe', 'pipe'],
+            env: stopEnv(home, logFile, { MIMA_GUARD_MODE: 'report', OPENAI_BASE_URL: mock.url }),
           });
-          let output = '';
-          child.stdout.on('data', (chunk) => (output += chunk));
-          child.stderr.on('data', (chunk) => (output += chunk));
-          const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
           assert.equal(status, 0, output);
           assert.equal(output.match(REFUSED)?.length, 1, `run ${run + 1}:\n${output}`);
           assert.equal(records(fallback).length, 1, output);

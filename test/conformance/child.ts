@@ -19,7 +19,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { enableGuard } from '../../src/app/enable';
 import { activeGuard } from '../../src/app/guard';
-import type { DetectionRecord } from '../../src/app/types';
+import { readLogRecords } from '../helpers/log-lines';
 import { contractCases, type ContractEnv } from './contract';
 import { packageDir } from './install-dir';
 import { startMockServer } from './mock-server';
@@ -107,9 +107,7 @@ async function main(): Promise<void> {
     setMode: (mode) => void enableGuard({ mode }),
     async records() {
       await activeGuard()?.sinks.flush();
-      if (!fs.existsSync(logFile)) return [];
-      const lines = fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean);
-      return lines.map((line) => JSON.parse(line) as DetectionRecord);
+      return readLogRecords(logFile, { missing: 'empty' });
     },
   };
   process.on('warning', (warning) => {

@@ -5,6 +5,7 @@ import { enableGuard } from '../../src/app/enable';
 import { MimaAttestationError } from '../../src/app/errors';
 import { activeGuard } from '../../src/app/guard';
 import type { DetectionRecord, MimaGuardConfig } from '../../src/app/types';
+import { readLogRecords } from './log-lines';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -24,12 +25,7 @@ export function useGuard(config: MimaGuardConfig = {}) {
 /** Records written so far (after flushing the active sinks). */
 export async function readRecords(file = LOG_FILE): Promise<DetectionRecord[]> {
   await activeGuard()?.sinks.flush();
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as DetectionRecord);
+  return readLogRecords(file, { missing: 'empty' });
 }
 
 export async function clearRecords(file = LOG_FILE): Promise<void> {
