@@ -1,13 +1,13 @@
 /**
- * Where an attested call's added time goes, timed inside real openai loopback calls: the calls
- * take turns between no guard, a bare AsyncLocalStorage.run(), attest()'s context switch alone
- * (the OTel context's, and the own store's where no context manager carries the flag) around an
- * unpatched client, and the guard attested. Each call is stamped before the user's function is called, when it starts,
- * and when the SDK's own `methodRequest` starts (under the guard's wrapper): the first span is
- * attest()'s wrapper and context switch, the second openai's code from `create` to
- * `methodRequest`, plus the guard's check there. The loopback row of `npm run bench` cannot
- * resolve a few µs in a 1.7 ms call (its A/A control moves by ±1 %); these spans can. A
- * diagnostic, not a target:
+ * Where an attested call's added time goes, timed inside real openai loopback calls. The calls take
+ * turns, in a new order every turn, between no guard, a plain wrapper of the SDK method (no check),
+ * a bare AsyncLocalStorage.run(), attest()'s context switch alone (the OTel context's, and the own
+ * store's where no context manager carries the flag) around an unpatched client, and the guard
+ * attested. Each call is stamped before the user's function is called, when it starts, and when
+ * the SDK's own `methodRequest` starts (under any wrapper): the first span is attest()'s wrapper
+ * and context switch, the second openai's code from `create` to `methodRequest` plus the wrapper
+ * and its check. The loopback row of `npm run bench` cannot resolve a few µs in a 1.7 ms call (its
+ * A/A control moves by about 1 %); these spans can. A diagnostic, not a target:
  *
  *   node build/bench/attested-path.js [otel|none] [calls]     (after a build; about a minute)
  */
@@ -54,6 +54,14 @@ async function main(): Promise<void> {
     const bare = withoutGuard(makeClient(openai.OpenAI, server.port), openai.OpenAI.prototype);
     const alone = withoutGuard(makeClient(openai.OpenAI, server.port), openai.OpenAI.prototype);
     const plain = withoutGuard(makeClient(openai.OpenAI, server.port), openai.OpenAI.prototype);
+    // One wrapper layer of any instrumentation's, with no check in it: what patching alone costs.
+    const stamped = (plain as unknown as { methodRequest: Method }).methodRequest;
+    const wrapped = withoutGuard(makeClient(openai.OpenAI, server.port), openai.OpenAI.prototype);
+    Object.defineProperty(wrapped, 'methodRequest', {
+      value: function methodRequest(this: unknown, ...args: unknown[]) {
+        return stamped.apply(this, args);
+      },
+    });
     const guarded = makeClient(openai.OpenAI, server.port);
     const storage = new AsyncLocalStorage<boolean>();
     let started = 0n;
@@ -68,6 +76,10 @@ async function main(): Promise<void> {
           started = now();
           return chat(plain);
         }),
+      'a plain wrapper of methodRequest': () => {
+        started = now();
+        return chat(wrapped);
+      },
       "attest()'s context switch alone": () =>
         runFlagged(
           ATTESTED_KEY,
@@ -86,8 +98,15 @@ async function main(): Promise<void> {
     };
     const spans: Record<string, Spans> = {};
     for (const name of Object.keys(variants)) spans[name] = { toStart: [], toRequest: [], total: [] };
+    const order = Object.entries(variants);
     for (let i = 0; i < calls + 300; i++) {
-      for (const [name, call] of Object.entries(variants)) {
+      // A new order every turn: a variant that always followed the same one would inherit its
+      // after-effects (warm caches, a pending write).
+      for (let j = order.length - 1; j > 0; j--) {
+        const k = Math.floor(Math.random() * (j + 1));
+        [order[j], order[k]] = [order[k], order[j]];
+      }
+      for (const [name, call] of order) {
         const before = now();
         await call();
         const after = now();
