@@ -3,10 +3,11 @@ import { exitFlushIsTrusted, flushAtExit, stopFlushingAtExit } from './exit-flus
 import type * as LogFileCode from './log-file';
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from './node-timers';
 import type { RecordSink } from './sink';
-import { guardLog } from '../safe-log';
-import { warnGuardProblem, warnGuardProblemNow } from '../warnings';
+import { warnGuardProblemNow } from '../warnings';
+import { nextBatch } from './jsonl-batch';
+import { JsonlFaults, type DropReason } from './jsonl-faults';
 
-const log = guardLog;
+export type { DropReason } from './jsonl-faults';
 
 export interface JsonlFileSinkOptions {
   /** Rotate before a batch would take the file past this many bytes. Default 10 MB. */
@@ -22,14 +23,6 @@ export interface JsonlFileSinkOptions {
   fallback?: () => JsonlFileSink | undefined;
 }
 
-/** Why records were given up, on the `dropped` marker: the fault in force when the first was. */
-export type DropReason = 'log-path-refused' | 'log-unwritable' | 'queue-full';
-
-/**
- * A batch never exceeds this, nor a quarter of maxBytes: concurrent writers may each append one
- * batch past a size check, so smaller batches keep the files closer to maxBytes.
- */
-const MAX_BATCH_BYTES = 1024 * 1024;
 /**
  * A lone record waits this long for others to share its write; a full batch goes at once. A write
  * per record costs an AI call tens of microseconds of the process's time (two file stats and a
@@ -42,8 +35,6 @@ const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 30_000;
 const ROTATION_WAIT_MS = 5;
 const ROTATION_WAIT_ATTEMPTS = 100;
-
-type Fault = 'write' | 'refused' | 'overflow';
 
 let logFileCode: typeof LogFileCode | undefined;
 
@@ -93,7 +84,7 @@ export class JsonlFileSink implements RecordSink {
   private writing: Promise<boolean> = Promise.resolve(true);
 
   private closed = false;
-  private readonly faults = new Set<Fault>();
+  private readonly faults: JsonlFaults;
 
   constructor(
     readonly file: string,
@@ -103,6 +94,7 @@ export class JsonlFileSink implements RecordSink {
     this.backups = options.backups ?? 3;
     this.maxQueued = options.maxQueued ?? 10_000;
     this.fallback = options.fallback;
+    this.faults = new JsonlFaults(file, this.fallback !== undefined);
     flushAtExit(this);
   }
 
@@ -120,16 +112,8 @@ export class JsonlFileSink implements RecordSink {
     if (this.closed) return false;
     if (this.queue.length + this.inFlight.length >= this.maxQueued) {
       this.dropped++;
-      this.dropReason ??= this.faults.has('refused')
-        ? 'log-path-refused'
-        : this.faults.has('write')
-          ? 'log-unwritable'
-          : 'queue-full';
-      this.reportOnce('overflow', () =>
-        log.warn(
-          `JSONL report ${this.file}: ${this.maxQueued} records are waiting; further ones are counted`,
-        ),
-      );
+      this.dropReason ??= this.faults.dropReason();
+      this.faults.overflow(this.maxQueued);
       return true;
     }
     fileCode();
@@ -198,7 +182,7 @@ export class JsonlFileSink implements RecordSink {
     this.inFlight = [];
     try {
       while (this.queue.length || this.dropped) {
-        const { lines, data, dropped } = this.nextBatch();
+        const { lines, data, dropped } = nextBatch(this.queue, this.maxBytes, this.dropped, this.dropReason);
         // No waiting at exit: past a busy lock the line lands in the file being rotated, not lost.
         const fd = logFile.prepare(data.length) ?? logFile.descriptor();
         fileCode().appendWholeSync(fd, logFile.startingOnNewLine(data));
@@ -260,7 +244,7 @@ export class JsonlFileSink implements RecordSink {
   }
 
   private async writeBatch(): Promise<boolean> {
-    const { lines, data, dropped } = this.nextBatch();
+    const { lines, data, dropped } = nextBatch(this.queue, this.maxBytes, this.dropped, this.dropReason);
     const batch = this.queue.splice(0, lines);
     this.inFlight = batch;
     try {
@@ -293,32 +277,6 @@ export class JsonlFileSink implements RecordSink {
     return this.logFile.descriptorPastLimit(`another writer held ${this.file}.lock`);
   }
 
-  /**
-   * The next batch: whole lines up to the batch limit (at least one), then the dropped count if any.
-   * Lines are measured in UTF-16 code units (Buffer.byteLength per line cost a fifth of the
-   * writer's time), one byte each for the ASCII a record is almost always made of; a batch of other
-   * text can reach three times the limit, still under maxBytes.
-   */
-  private nextBatch(): { lines: number; data: Buffer; dropped: number } {
-    const limit = Math.min(Math.ceil(this.maxBytes / 4), MAX_BATCH_BYTES);
-    let lines = 0;
-    let size = 0;
-    while (lines < this.queue.length) {
-      const length = this.queue[lines].length;
-      if (lines > 0 && size + length > limit) break;
-      size += length;
-      lines++;
-    }
-    let text = lines === this.queue.length ? this.queue.join('') : this.queue.slice(0, lines).join('');
-    const dropped = this.dropped;
-    if (dropped) {
-      const reason = this.dropReason ?? 'queue-full';
-      text +=
-        JSON.stringify({ type: 'dropped', count: dropped, reason, ts: new Date().toISOString() }) + '\n';
-    }
-    return { lines, data: Buffer.from(text), dropped };
-  }
-
   private written(lines: number, dropped: number): void {
     this.writtenCount += lines;
     this.dropped -= dropped;
@@ -328,50 +286,12 @@ export class JsonlFileSink implements RecordSink {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
     }
-    const wasFailing = this.faults.has('write') || this.faults.has('refused');
-    this.faults.clear();
-    if (wasFailing) log.warn(`JSONL report ${this.file} is writable again`);
+    this.faults.written();
   }
 
   private failed(error: unknown): void {
-    const { NotRegularFileError, UnsafeLogPathError } = fileCode();
-    if (error instanceof UnsafeLogPathError) {
-      this.refused(error.message);
-      return;
-    }
-    const refused = error instanceof NotRegularFileError || (error as NodeJS.ErrnoException).code === 'ELOOP';
-    if (refused) {
-      this.refused(`${this.file}: it is a symlink or not a regular file`);
-      return;
-    }
-    this.reportOnce('write', () =>
-      warnGuardProblem(
-        'MIMA_GUARD_LOG_UNWRITABLE',
-        `cannot write the guard's JSONL report ${this.file} (${describeError(error)}); records are kept in memory and retried${this.atExit()}`,
-      ),
-    );
+    this.faults.failed(error, fileCode());
     this.scheduleRetry();
-  }
-
-  /**
-   * The file is one the guard will not write: records wait in memory (written there once the path
-   * is fixed, as a reconfiguration may do) and go to the fallback at exit.
-   */
-  private refused(why: string): void {
-    this.reportOnce('refused', () =>
-      warnGuardProblem(
-        'MIMA_GUARD_LOG_PATH_REFUSED',
-        `refusing to write the guard's JSONL report ${why}. Records are kept in memory and retried${this.atExit()}`,
-      ),
-    );
-    this.scheduleRetry();
-  }
-
-  /** What becomes of records still queued when the process ends, for the warnings. */
-  private atExit(): string {
-    return this.fallback
-      ? ', and go to the default log if the process ends first'
-      : ', and are lost if the process ends first';
   }
 
   private scheduleRetry(): void {
@@ -384,12 +304,6 @@ export class JsonlFileSink implements RecordSink {
     }, delay).unref();
   }
 
-  private reportOnce(fault: Fault, report: () => void): void {
-    if (this.faults.has(fault)) return;
-    this.faults.add(fault);
-    report();
-  }
-
   /** A closed sink with nothing left stops its timers, exit hook and descriptor. */
   private releaseIfDone(): void {
     if (!this.closed || this.queue.length || this.inFlight.length || this.dropped) return;
@@ -400,9 +314,4 @@ export class JsonlFileSink implements RecordSink {
   private get logFile(): LogFileCode.LogFile {
     return (this.openedLogFile ??= new (fileCode().LogFile)(this.file, this.maxBytes, this.backups));
   }
-}
-
-function describeError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
 }
