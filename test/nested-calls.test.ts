@@ -226,12 +226,11 @@ describe('nested calls: the transport of a call, and the independent calls made 
   });
 
   /**
-   * The same rules with the global fetch making the requests: the request check then reads the
-   * stack from the global fetch's caller down (Node's frames above it are skipped). undici's fetch
-   * stands in as the global for these tests, since nock's replacement calls the real one off the
-   * caller's stack.
+   * The same rules with a replacement of the global fetch making the requests (undici's, as nock's
+   * would call the real one off the caller's stack): the request check reads it like any other
+   * frame, only Node's own fetch lets it skip what is above (test/network-backstop-node-fetch.test.ts).
    */
-  describe('network backstop on, requests by the global fetch', () => {
+  describe('network backstop on, requests by a replaced global fetch', () => {
     let nockFetch: typeof fetch;
     beforeEach(async () => {
       nockFetch = globalThis.fetch;

@@ -65,19 +65,48 @@ export function isCoveredTransport(below: AnyFunction, request = false): boolean
 }
 
 /**
- * A request's frames from the caller of `fetch` down, when fetch is on the stack: the 25 or so
- * frames undici puts above it are Node's own and never decide, and each frame read costs a few
- * µs after an I/O wake-up (bench/stack-walk.ts), so V8 is asked to skip them. Without fetch on
- * the stack (node:http, a fetch the SDK was given), V8 returns no frames and the whole stack
- * below `below` is read.
+ * A request's frames from the caller of Node's own `fetch` down, when that fetch is the global
+ * one and on the stack: the ~25 frames undici puts above it are Node's and never decide, and each
+ * frame walked costs a few µs after an I/O wake-up (bench/stack-walk.ts), so V8 is asked to skip
+ * them. A replacement of the global fetch (an app's wrapper, nock) is code that must be read like
+ * any other frame: a wrapper that awaits before calling Node's fetch is itself the user frame on
+ * the request's stack. Otherwise, or without fetch on the stack (node:http, a fetch the SDK was
+ * given: V8 then returns no frames), the whole stack below `below` is read.
  */
 function requestFrames(below: AnyFunction): NodeJS.CallSite[] {
-  const fetch: unknown = globalThis.fetch;
-  if (typeof fetch === 'function') {
+  const fetch = nodesGlobalFetch();
+  if (fetch !== undefined) {
     const frames = capture(fetch);
     if (frames.length > 0) return frames;
   }
   return capture(below);
+}
+
+let seenFetch: unknown;
+let seenIsNodes = false;
+
+/** The global fetch when it is Node's own, told once per function seen there. */
+function nodesGlobalFetch(): AnyFunction | undefined {
+  const fetch: unknown = globalThis.fetch;
+  if (typeof fetch !== 'function') return undefined;
+  if (fetch !== seenFetch) {
+    seenFetch = fetch;
+    seenIsNodes = isNodesFetch(fetch);
+  }
+  return seenIsNodes ? fetch : undefined;
+}
+
+/**
+ * Node's fetch (20 to 26) is the bootstrap's lazy loader of undici; its source says so. Anything
+ * else, or a Node whose source differs, takes the whole-stack read: slower, never wrong.
+ */
+function isNodesFetch(fn: AnyFunction): boolean {
+  try {
+    const source = Function.prototype.toString.call(fn);
+    return source.startsWith('function fetch(input, init = undefined) {') && source.includes('fetchImpl');
+  } catch {
+    return false;
+  }
 }
 
 function decide(frames: NodeJS.CallSite[], request: boolean): boolean {
