@@ -34,7 +34,9 @@ export function makeFigure(figure: Omit<Figure, 'met'>): Figure {
 
 /** A quick run's figures are too brief to judge: only a lost record is a verdict there. */
 function verdict(figure: Figure, quick: boolean): string {
-  if (figure.lost) return `missed (${figure.lost} lost)`;
+  // Fewer records than calls is a loss; more (a request of a call's own reported again) is a fault too.
+  if (figure.lost)
+    return figure.lost > 0 ? `missed (${figure.lost} lost)` : `missed (${-figure.lost} extra records)`;
   if (quick) return '(quick run)';
   if (figure.requires?.ok === false) return `missed (${figure.requires.text})`;
   return figure.met ? 'met' : 'missed';
