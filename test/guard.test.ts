@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { onUnattestedCall } from '../src/app/guard';
+import { onUnattestedCall } from '../src/app/call-handlers';
 import { openai } from '../src/app/sdks/openai';
 import type { SdkDefinition } from '../src/app/sdks/definition';
 import nock from 'nock';

@@ -1,6 +1,5 @@
 import type * as nodeCrypto from 'node:crypto';
 import { context, type Context } from '@opentelemetry/api';
-import { isCovered, runCovered, runCoveredIfCarried } from './attestation';
 import type { CodeLocation } from './call-location';
 import {
   captureCallLocationOrStack,
@@ -8,12 +7,9 @@ import {
   resolveDeferredStack,
   type DeferredStack,
 } from './sinks/deferred-stack';
-import { isCoveredTransport } from './covered-transport';
 import type { ResolvedConfig } from './config';
-import { countCall, countingCalls, insideCountedCall, runCounted } from './coverage/call-counts';
 import { errorKind, MimaAttestationError } from './errors';
-import type { AnyMethod, SdkDefinition } from './sdks/definition';
-import { notedCallerFor, type NotedCaller } from './sdks/noted-caller';
+import type { NotedCaller } from './sdks/noted-caller';
 import type { SinkChain } from './sinks/chain';
 import { deferRecord, drainingAtExit } from './sinks/pending-records';
 import type { Reporting } from './sinks/reporting';
@@ -222,93 +218,4 @@ export function activeGuard(): GuardRuntime | undefined {
 
 export function setActiveGuard(guard: GuardRuntime | undefined): void {
   shared.active = guard;
-}
-
-/**
- * Called by a patched method for a call that is not attested. Only block mode's deliberate
- * MimaAttestationError reaches the caller; any fault of the guard's own lets the call through.
- */
-export function onUnattestedCall(
-  definition: SdkDefinition,
-  original: AnyMethod,
-  self: unknown,
-  args: unknown[],
-  name: string,
-  below: AnyFunction = onUnattestedCall,
-): unknown {
-  let blocked: MimaAttestationError | undefined;
-  try {
-    const call = definition.describe(self, args, name);
-    if (countingCalls) countCall(call.callSite, false);
-    // The caller is below the patched method's wrapper (or this function) on the stack: the
-    // guard's frames above it are skipped without being captured.
-    // An SDK whose patch point runs after its own awaits: the caller its public method noted.
-    const noted = definition.callerEntries ? notedCallerFor(definition.module) : undefined;
-    blocked = shared.active?.check(call, below, noted);
-  } catch (error) {
-    try {
-      shared.active?.checkFailed(definition.module, error, below);
-    } catch {
-      // At the stack limit even the fallback can overflow: the guard's RangeError stays here.
-    }
-  }
-  if (blocked) return definition.fail(original, self, args, blocked, name);
-  // Covered: the inner patched calls of SDKs built on others, and the call's own requests,
-  // which the network backstop would otherwise report a second time.
-  return definition.coversInnerCalls || shared.active?.networkHosts !== undefined
-    ? runCovered(original, self, args)
-    : original.apply(self, args);
-}
-
-/**
- * Called by a patched method for a call through a client given to MimaGovernance.wrap(). The call
- * is attested; while the network backstop is on, it runs covered so that its requests are too,
- * where the context can carry that without creating the guard's own store (an app that only
- * wraps clients never gets one): see the backstop for the case where it cannot.
- */
-export function onAttestedClientCall(
-  definition: SdkDefinition,
-  original: AnyMethod,
-  self: unknown,
-  args: unknown[],
-  name: string,
-): unknown {
-  if (countingCalls) countAttestedCall(definition, self, args, name);
-  return shared.active?.networkHosts !== undefined
-    ? runCoveredIfCarried(original, self, args)
-    : original.apply(self, args);
-}
-
-/**
- * An attested call while calls are counted (a MeterProvider, or the JSONL coverage summary).
- * The transport of a reported or counted call is part of it and is not counted again.
- */
-export function onAttestedCall(
-  definition: SdkDefinition,
-  original: AnyMethod,
-  self: unknown,
-  args: unknown[],
-  name: string,
-): unknown {
-  // The transport of a reported or counted call is part of it; a call that user code makes
-  // inside it (a tool's execute) is one of its own and is counted.
-  if ((isCovered() || insideCountedCall()) && isCoveredTransport(onAttestedCall)) {
-    return original.apply(self, args);
-  }
-  countAttestedCall(definition, self, args, name);
-  return definition.coversInnerCalls ? runCounted(original, self, args) : original.apply(self, args);
-}
-
-let countFailed = false;
-
-function countAttestedCall(definition: SdkDefinition, self: unknown, args: unknown[], name: string): void {
-  try {
-    countCall(definition.describe(self, args, name).callSite, true);
-  } catch (error) {
-    if (countFailed) return;
-    countFailed = true;
-    log.error(
-      `counting an attested ${definition.module} call failed (${errorKind(error)}); the call goes through`,
-    );
-  }
 }

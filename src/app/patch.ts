@@ -1,6 +1,6 @@
 import { isAttestedClient, isAttestedOrCovered } from './attestation';
 import { countingCalls } from './coverage/call-counts';
-import { onAttestedCall, onAttestedClientCall, onUnattestedCall } from './guard';
+import { onAttestedCall, onAttestedClientCall, onUnattestedCall } from './call-handlers';
 import type { AnyMethod, SdkDefinition } from './sdks/definition';
 import type { PatchStatus } from './types';
 
