@@ -19,7 +19,13 @@ describe('covered transport: an async wrapper assigned to globalThis.fetch', () 
   let base: string;
   let ai: AIModule;
   let createOpenAI: (typeof import('@ai-sdk/openai'))['createOpenAI'];
-  const nodeFetch = globalThis.fetch;
+  /**
+   * The fetch under the app's wrapper: undici's, whose requests the backstop sees on the caller's
+   * stack. The global one here may be nock's (loaded by earlier test files), which calls the real
+   * fetch after an await, where no rule about the stack can be seen.
+   */
+  const realFetch = (require('undici') as typeof import('undici')).fetch as unknown as typeof fetch;
+  const globalFetch = globalThis.fetch;
 
   function reply(body: string): unknown {
     const request = JSON.parse(body) as { tools?: unknown[]; messages?: { role: string }[] };
@@ -54,7 +60,7 @@ describe('covered transport: an async wrapper assigned to globalThis.fetch', () 
   });
 
   after(async () => {
-    globalThis.fetch = nodeFetch;
+    globalThis.fetch = globalFetch;
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     useGuard();
@@ -65,11 +71,11 @@ describe('covered transport: an async wrapper assigned to globalThis.fetch', () 
     await clearRecords();
   });
   afterEach(() => {
-    globalThis.fetch = nodeFetch;
+    globalThis.fetch = globalFetch;
   });
 
   function generateWithTool(execute: () => Promise<string>) {
-    const provider = createOpenAI({ baseURL: base, apiKey: 'k', fetch: nodeFetch });
+    const provider = createOpenAI({ baseURL: base, apiKey: 'k', fetch: realFetch });
     return ai.generateText({
       model: provider.chat('m'),
       prompt: 'hi',
@@ -90,17 +96,17 @@ describe('covered transport: an async wrapper assigned to globalThis.fetch', () 
   }
 
   it("control: a synchronous wrapper; the tool's request is reported", async () => {
-    globalThis.fetch = (input, init) => nodeFetch(input, init);
+    globalThis.fetch = (input, init) => realFetch(input, init);
     await generateWithTool(toolRequest);
     assert.deepEqual(await callSites(), ['ai.generateText', 'net.127.0.0.1']);
   });
 
-  it("a wrapper that awaits before calling Node's fetch: the tool's request is still reported", async () => {
+  it("a wrapper that awaits before calling the real fetch: the tool's request is still reported", async () => {
     const token = async () => 'token';
     globalThis.fetch = async (input, init) => {
       const headers = new Headers(init?.headers);
       headers.set('authorization', `Bearer ${await token()}`);
-      return nodeFetch(input, { ...init, headers });
+      return realFetch(input, { ...init, headers });
     };
     await generateWithTool(toolRequest);
     assert.deepEqual(await callSites(), ['ai.generateText', 'net.127.0.0.1']);
