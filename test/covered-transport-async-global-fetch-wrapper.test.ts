@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { withAttested } from '../src';
 import { aiWorkspace, loadAI, type AIModule } from './helpers/ai';
 import { clearRecords, readRecords, useGuard } from './helpers/guard';
-import { chatCompletion } from './helpers/openai';
+import { toolCallingReply } from './helpers/openai';
 
 /**
  * The app replaces globalThis.fetch with its own wrapper that awaits something (a token, a rate
@@ -30,15 +30,7 @@ describe('covered transport: an async wrapper assigned to globalThis.fetch', () 
   function reply(body: string): unknown {
     const request = JSON.parse(body) as { tools?: unknown[]; messages?: { role: string }[] };
     if (request.messages === undefined) return { ok: true }; // the tool's own request
-    const answered = request.messages.some((message) => message.role === 'tool');
-    if (request.tools === undefined || answered) return chatCompletion();
-    const toolCall = chatCompletion();
-    Object.assign(toolCall.choices[0], { finish_reason: 'tool_calls' });
-    Object.assign(toolCall.choices[0].message, {
-      content: null,
-      tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
-    });
-    return toolCall;
+    return toolCallingReply({ tools: request.tools, messages: request.messages });
   }
 
   before(async () => {

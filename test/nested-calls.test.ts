@@ -12,7 +12,7 @@ import {
 import { attest, MimaAttestationError, MimaGovernance, withAttested } from '../src';
 import { aiWorkspace, loadAI, type AIModule } from './helpers/ai';
 import { clearRecords, readRecords, useGuard } from './helpers/guard';
-import { chatCompletion, type OpenAIModule } from './helpers/openai';
+import { toolCallingReply, type OpenAIModule } from './helpers/openai';
 
 /**
  * One user call through a higher layer (ai, a Stainless client run covered) yields one record:
@@ -38,16 +38,7 @@ describe('nested calls: the transport of a call, and the independent calls made 
         usage: { prompt_tokens: 1, total_tokens: 1 },
       };
     }
-    const request = JSON.parse(body) as { tools?: unknown[]; messages: { role: string }[] };
-    const answered = request.messages.some((message) => message.role === 'tool');
-    if (request.tools === undefined || answered) return chatCompletion();
-    const toolCall = chatCompletion();
-    Object.assign(toolCall.choices[0], { finish_reason: 'tool_calls' });
-    Object.assign(toolCall.choices[0].message, {
-      content: null,
-      tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
-    });
-    return toolCall;
+    return toolCallingReply(JSON.parse(body) as { tools?: unknown[]; messages: { role: string }[] });
   }
 
   before(async () => {

@@ -39,6 +39,22 @@ export function chatCompletion(content = 'hello') {
   return reply;
 }
 
+/**
+ * A chat completion server's answer when tools are offered: one call of the tool `lookup` until a
+ * tool message answers it, then (or with no tools) a plain completion.
+ */
+export function toolCallingReply(request: { tools?: unknown[]; messages: { role: string }[] }) {
+  const answered = request.messages.some((message) => message.role === 'tool');
+  if (request.tools === undefined || answered) return chatCompletion();
+  const toolCall = chatCompletion();
+  Object.assign(toolCall.choices[0], { finish_reason: 'tool_calls' });
+  Object.assign(toolCall.choices[0].message, {
+    content: null,
+    tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
+  });
+  return toolCall;
+}
+
 export function chatStreamBody(content = 'hello'): string {
   const chunk = {
     id: 'chatcmpl-1',
