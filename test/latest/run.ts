@@ -20,10 +20,13 @@ export const REGISTRY_UNREACHABLE = 3;
 
 const counts = { passes: 0, failures: 0, pending: 0, failed: [] as string[] };
 
-function fail(label: string, message: string): void {
+/** Where a row's lines go: rows run two at a time, so each prints its lines together when done. */
+type Log = (line: string) => void;
+
+function fail(log: Log, label: string, message: string): void {
   counts.failures++;
   counts.failed.push(`${label}: ${message.split('\n')[0].slice(0, 300)}`);
-  console.log(`  FAIL ${label}: ${message}`);
+  log(`  FAIL ${label}: ${message}`);
 }
 
 async function reachable(): Promise<string | undefined> {
@@ -36,7 +39,7 @@ async function reachable(): Promise<string | undefined> {
 }
 
 /** One SDK version: installed with its companions, then every module system of the row. */
-async function testVersion(row: ConformanceRow, version: string, kind: string): Promise<void> {
+async function testVersion(log: Log, row: ConformanceRow, version: string, kind: string): Promise<void> {
   const label = `${row.module}@${version} (${kind})`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-latest-'));
   const cases = contractCases(row);
@@ -55,15 +58,15 @@ async function testVersion(row: ConformanceRow, version: string, kind: string): 
         ...packages,
       ]);
     } catch (error) {
-      fail(`${label}: npm install`, (error as Error).message);
+      fail(log, `${label}: npm install`, (error as Error).message);
       return;
     }
-    console.log(`${label}: installed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    log(`${label}: installed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     for (const system of row.moduleSystems) {
       const skip = nodeSkipReason(row, dir);
       if (skip) {
         counts.pending += cases.length;
-        console.log(`  ${system}: skipped: ${skip}`);
+        log(`  ${system}: skipped: ${skip}`);
         continue;
       }
       try {
@@ -72,17 +75,48 @@ async function testVersion(row: ConformanceRow, version: string, kind: string): 
         const skipped = report.cases.filter((c) => c.skipped);
         counts.passes += report.cases.length - failed.length - skipped.length;
         counts.pending += skipped.length;
-        for (const c of failed) fail(`${row.module}@${report.version} ${system}: ${c.name}`, c.error!);
+        for (const c of failed) fail(log, `${row.module}@${report.version} ${system}: ${c.name}`, c.error!);
         const passed = report.cases.length - failed.length - skipped.length;
         const notes = skipped.map((c) => `; skipped: ${c.skipped}`).join('');
-        console.log(`  ${system}: ${passed}/${cases.length} passed${notes}`);
+        log(`  ${system}: ${passed}/${cases.length} passed${notes}`);
       } catch (error) {
-        fail(`${row.module}@${version} ${system}`, (error as Error).message);
+        fail(log, `${row.module}@${version} ${system}`, (error as Error).message);
       }
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const ROWS_AT_ONCE = 2;
+
+/** A row's `latest`, then its lowest supported version when that differs. */
+async function testRow(row: ConformanceRow, log: Log): Promise<void> {
+  const definition = SDK_DEFINITIONS.find((d) => d.module === row.module)!;
+  let versions: { latest: string; lowest?: string };
+  try {
+    versions = await latestAndLowest(row.module, definition.supportedVersions);
+  } catch (error) {
+    fail(log, `${row.module}: npm view`, (error as Error).message);
+    return;
+  }
+  await testVersion(log, row, versions.latest, 'latest');
+  if (!versions.lowest) fail(log, `${row.module}`, `no published version in ${definition.supportedVersions}`);
+  else if (versions.lowest !== versions.latest)
+    await testVersion(log, row, versions.lowest, 'lowest supported');
+}
+
+/** Runs `job` over `items`, at most `limit` at once, in order of start. */
+async function eachAtMost<T>(
+  limit: number,
+  items: readonly T[],
+  job: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await job(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 async function main(): Promise<number> {
@@ -96,25 +130,19 @@ async function main(): Promise<number> {
   }
   // `run.js <pkg>@<version> ...`: just those (bisecting a range); otherwise latest and lowest of every row.
   const targets = process.argv.slice(2);
+  const print: Log = (line) => console.log(line);
   for (const target of targets) {
     const at = target.lastIndexOf('@');
     const row = CONFORMANCE_ROWS.find((r) => r.module === target.slice(0, at));
-    if (at <= 0 || !row) fail(target, 'not <module>@<version> of a conformance row');
-    else await testVersion(row, target.slice(at + 1), 'named');
+    if (at <= 0 || !row) fail(print, target, 'not <module>@<version> of a conformance row');
+    else await testVersion(print, row, target.slice(at + 1), 'named');
   }
-  for (const row of targets.length > 0 ? [] : CONFORMANCE_ROWS) {
-    const definition = SDK_DEFINITIONS.find((d) => d.module === row.module)!;
-    let versions: { latest: string; lowest?: string };
-    try {
-      versions = await latestAndLowest(row.module, definition.supportedVersions);
-    } catch (error) {
-      fail(`${row.module}: npm view`, (error as Error).message);
-      continue;
-    }
-    await testVersion(row, versions.latest, 'latest');
-    if (!versions.lowest) fail(`${row.module}`, `no published version in ${definition.supportedVersions}`);
-    else if (versions.lowest !== versions.latest) await testVersion(row, versions.lowest, 'lowest supported');
-  }
+  // Two rows at a time: one row's npm install waits on the network while the other's cases run.
+  await eachAtMost(ROWS_AT_ONCE, targets.length > 0 ? [] : CONFORMANCE_ROWS, async (row) => {
+    const lines: string[] = [];
+    await testRow(row, (line) => lines.push(line));
+    console.log(lines.join('\n'));
+  });
   const results = process.env.MIMA_CI_RESULTS;
   const tests = counts.passes + counts.failures + counts.pending;
   if (results) fs.writeFileSync(results, `${JSON.stringify({ ...counts, tests })}\n`);
