@@ -103,6 +103,7 @@ export async function loopbackCase(ctx: CaseContext): Promise<CaseOutcome> {
     ctx.print(`unattested calls ${calls}, JSONL lines written ${calls - lost}`);
     ctx.print();
     const share = attested.diff / peer.diff;
+    const unattestedShare = unattested.diff / peer.diff;
     figures.push(
       makeFigure({
         id: `loopback-attested/${setup}`,
@@ -135,6 +136,15 @@ export async function loopbackCase(ctx: CaseContext): Promise<CaseOutcome> {
         unit: '×',
         measured: `${share.toFixed(3)}× (${signed(attested.diff, 1)} vs ${signed(peer.diff, 1)} µs, peer ${percent(peer.ratio, 1)})`,
         target: { op: '<=', value: 0.1, text: '≤ 1/10 of the peer' },
+      }),
+      makeFigure({
+        id: `peer-unattested/${setup}`,
+        figure: "guard's added time (unattested, report mode) vs the peer's, same run",
+        setup: label,
+        value: unattestedShare,
+        unit: '×',
+        measured: `${unattestedShare.toFixed(2)}× (${signed(unattested.diff, 1)} vs ${signed(peer.diff, 1)} µs)`,
+        target: { op: '<=', value: 0.5, text: "≤ 0.5× the peer's" },
       }),
     );
     details[setup] = {

@@ -69,7 +69,7 @@ export async function microCase(ctx: CaseContext): Promise<CaseOutcome> {
         value: unattested.diff / 1000,
         unit: 'µs',
         measured: `${(unattested.diff / 1000).toFixed(2)} µs`,
-        target: { op: '<=', value: 5, text: '≤ 5 µs' },
+        target: { op: '<=', value: 3, text: '≤ 3 µs' },
         lost,
       }),
     );

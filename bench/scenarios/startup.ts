@@ -1,7 +1,8 @@
 /**
  * One start-up, timed by the parent from spawn to exit. Argument: 'bare' (require('openai') only),
  * 'guard' (the guard's entry point and enableGuard(), then openai) or 'peer'
- * (registerInstrumentations with @opentelemetry/instrumentation-openai, then openai). Prints the
+ * (registerInstrumentations with @opentelemetry/instrumentation-openai, then openai) or 'floor' (an
+ * InstrumentationBase subclass that only hooks openai: the least the design's shape can add). Prints the
  * ms from the process's time origin to the end of its work, and whether the patch is in place.
  */
 async function main(): Promise<void> {
@@ -20,6 +21,25 @@ async function main(): Promise<void> {
     registerInstrumentations({ instrumentations: [new OpenAIInstrumentation()] });
     patched = () =>
       (openai.OpenAI.Chat.Completions.prototype.create as { __wrapped?: boolean }).__wrapped === true;
+  } else if (variant === 'floor') {
+    // The least an instrumentation of the design's shape (an InstrumentationBase subclass, DESIGN.md)
+    // can add: the OTel API and @opentelemetry/instrumentation loaded, one hook on openai, no patch.
+    const { InstrumentationBase, InstrumentationNodeModuleDefinition } =
+      await import('@opentelemetry/instrumentation');
+    let hooked = false;
+    class Floor extends InstrumentationBase {
+      constructor() {
+        super('bench-floor', '0.0.0', {});
+      }
+      protected init() {
+        return new InstrumentationNodeModuleDefinition('openai', ['*'], (exports: unknown) => {
+          hooked = true;
+          return exports;
+        });
+      }
+    }
+    new Floor();
+    patched = () => hooked;
   } else if (variant !== 'bare') {
     throw new Error(`unknown variant ${variant}`);
   }
