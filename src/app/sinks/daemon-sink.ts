@@ -9,6 +9,7 @@ import type { RecordSink } from './sink';
 import { guardLog } from '../safe-log';
 import { warnGuardProblem } from '../warnings';
 import { untrustedSocket } from './path-trust';
+import { firstWireBatch } from './daemon-batches';
 
 const log = guardLog;
 
@@ -21,8 +22,6 @@ export interface DaemonSinkOptions {
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 30_000;
-/** Room for the message envelope around the records, under the daemon's line cap. */
-const MAX_BATCH_BYTES = MAX_LINE_BYTES - 256;
 
 interface Batch {
   seq: number;
@@ -207,19 +206,9 @@ export class DaemonSink implements RecordSink {
       return;
     }
     while (this.queue.length) {
-      // Each record is serialised once: the JSON measured is the JSON sent.
-      const json: string[] = [];
-      let bytes = 0;
-      while (json.length < this.queue.length) {
-        const line = JSON.stringify(this.queue[json.length]);
-        const size = Buffer.byteLength(line) + 1;
-        if (json.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
-        json.push(line);
-        bytes += size;
-      }
-      const records = this.queue.splice(0, json.length);
-      if (bytes > MAX_BATCH_BYTES) {
-        // One record the daemon would refuse as too long: the file takes it.
+      const { records, json, tooLong } = firstWireBatch(this.queue);
+      this.queue.splice(0, records.length);
+      if (tooLong) {
         this.toFallback(records);
         continue;
       }
