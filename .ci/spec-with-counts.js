@@ -21,11 +21,31 @@ class SpecWithCounts extends Spec {
     const out = process.env.MIMA_CI_RESULTS;
     if (!out) return;
     const failed = [];
-    runner.on(EVENT_TEST_FAIL, (test, err) => failed.push(`${test.fullTitle()}: ${firstLine(err)}`));
-    runner.once(EVENT_RUN_END, () => {
+    let ended = false;
+    runner.on(EVENT_TEST_FAIL, (test, err) => {
+      // A file that failed to load, or whose worker died, fails as "Uncaught error outside test
+      // suite": name the file, or the summary cannot say which one it was.
+      const where = test.file && !String(err && err.message).includes(test.file) ? ` (${test.file})` : '';
+      failed.push(`${test.fullTitle()}: ${firstLine(err)}${where}`);
+    });
+    // `on`, not `once`: in parallel mode mocha emits 'end' once per file that failed to load (or
+    // whose worker died) and then once more for the whole run; the last write has every count.
+    runner.on(EVENT_RUN_END, () => {
+      ended = true;
       const { passes = 0, failures = 0, pending = 0, tests = 0 } = this.stats;
       // Synchronous on purpose: .mocharc.yml sets `exit: true`, so mocha exits right after 'end'.
       fs.writeFileSync(out, JSON.stringify({ passes, failures, pending, tests, failed }) + '\n');
+    });
+    // In parallel mode a worker that dies after its file finished (a late uncaught exception or
+    // rejection, process.exit in a timer) leaves mocha's worker pool waiting for an exit event that
+    // never comes: the event loop drains and mocha exits 0 with no summary. Fail that exit.
+    process.once('exit', (code) => {
+      if (ended) return;
+      process.stderr.write(
+        "\nspec-with-counts: mocha exited before the end of the run (a test file's " +
+          'worker process died? see the stack trace above); no counts were written\n',
+      );
+      if (!code) process.exitCode = 1;
     });
   }
 }
