@@ -25,8 +25,7 @@ function child(variant: Variant): Steps {
   /* eslint-disable @typescript-eslint/no-require-imports -- each require is a timed step */
   if (variant !== 'bare') {
     require('@opentelemetry/api');
-    const { InstrumentationBase, InstrumentationNodeModuleDefinition } =
-      require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
+    require('@opentelemetry/instrumentation');
     stamp('OTel API + instrumentation load');
     if (variant === 'guard') {
       const guard = require('../src') as typeof import('../src');
@@ -34,15 +33,7 @@ function child(variant: Variant): Steps {
       guard.enableGuard();
       stamp('enableGuard()');
     } else {
-      class Floor extends InstrumentationBase {
-        constructor() {
-          super('bench-floor', '0.0.0', {});
-        }
-        protected init() {
-          return new InstrumentationNodeModuleDefinition('openai', ['*'], (exports: unknown) => exports);
-        }
-      }
-      new Floor();
+      (require('./hook-only') as typeof import('./hook-only')).hookOnly('openai');
       stamp('subclass constructed (hook on openai)');
     }
   }

@@ -22,23 +22,9 @@ async function main(): Promise<void> {
     patched = () =>
       (openai.OpenAI.Chat.Completions.prototype.create as { __wrapped?: boolean }).__wrapped === true;
   } else if (variant === 'floor') {
-    // The least an instrumentation of the design's shape (an InstrumentationBase subclass, DESIGN.md)
-    // can add: the OTel API and @opentelemetry/instrumentation loaded, one hook on openai, no patch.
-    const { InstrumentationBase, InstrumentationNodeModuleDefinition } =
-      await import('@opentelemetry/instrumentation');
+    const { hookOnly } = await import('../hook-only');
     let hooked = false;
-    class Floor extends InstrumentationBase {
-      constructor() {
-        super('bench-floor', '0.0.0', {});
-      }
-      protected init() {
-        return new InstrumentationNodeModuleDefinition('openai', ['*'], (exports: unknown) => {
-          hooked = true;
-          return exports;
-        });
-      }
-    }
-    new Floor();
+    hookOnly('openai', () => (hooked = true));
     patched = () => hooked;
   } else if (variant !== 'bare') {
     throw new Error(`unknown variant ${variant}`);

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import pLimit from 'p-limit';
 import { SDK_DEFINITIONS } from '../../src/app/sdks';
 import { contractCases } from '../conformance/contract';
 import { nodeSkipReason, runRow } from '../conformance/run-row';
@@ -106,19 +107,6 @@ async function testRow(row: ConformanceRow, log: Log): Promise<void> {
     await testVersion(log, row, versions.lowest, 'lowest supported');
 }
 
-/** Runs `job` over `items`, at most `limit` at once, in order of start. */
-async function eachAtMost<T>(
-  limit: number,
-  items: readonly T[],
-  job: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await job(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 async function main(): Promise<number> {
   console.log(`test:latest on Node ${process.version}`);
   const unreachable = await reachable();
@@ -138,11 +126,16 @@ async function main(): Promise<number> {
     else await testVersion(print, row, target.slice(at + 1), 'named');
   }
   // Two rows at a time: one row's npm install waits on the network while the other's cases run.
-  await eachAtMost(ROWS_AT_ONCE, targets.length > 0 ? [] : CONFORMANCE_ROWS, async (row) => {
-    const lines: string[] = [];
-    await testRow(row, (line) => lines.push(line));
-    console.log(lines.join('\n'));
-  });
+  const limit = pLimit(ROWS_AT_ONCE);
+  await Promise.all(
+    (targets.length > 0 ? [] : CONFORMANCE_ROWS).map((row) =>
+      limit(async () => {
+        const lines: string[] = [];
+        await testRow(row, (line) => lines.push(line));
+        console.log(lines.join('\n'));
+      }),
+    ),
+  );
   const results = process.env.MIMA_CI_RESULTS;
   const tests = counts.passes + counts.failures + counts.pending;
   if (results) fs.writeFileSync(results, `${JSON.stringify({ ...counts, tests })}\n`);
