@@ -447,9 +447,7 @@ describe('@anthropic-ai/sdk ES module apps (node --import …/register)', () => 
 
   function runApp(version: AnthropicVersion, ...flags: string[]) {
     const versionDir = path.join(ROOT, 'test', 'versions', `anthropic-${version}`);
-    const output = runRegisteredApp(path.join(FIXTURES, 'anthropic', 'app.mjs'), [versionDir, ...flags], {
-      logFile: path.join(ROOT, 'build', 'anthropic-esm-test.jsonl'),
-    });
+    const output = runRegisteredApp(path.join(FIXTURES, 'anthropic', 'app.mjs'), [versionDir, ...flags]);
     return JSON.parse(output) as Record<string, unknown>;
   }
 

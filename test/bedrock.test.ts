@@ -13,7 +13,7 @@ import {
   type MockBedrock,
 } from './helpers/bedrock';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
-import { captureWarnings, clearRecords, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { captureWarnings, clearRecords, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import { CANARY } from './helpers/openai';
 import { recordSpans } from './helpers/spans';
 
@@ -392,7 +392,6 @@ describe('@aws-sdk/client-bedrock-runtime 3.x', () => {
     /** Runs the app in block mode; `how`: import, require, or both in one process. */
     function runApp(how: 'import' | 'path' | 'require' | 'both') {
       const output = runRegisteredApp(path.join(FIXTURES, 'bedrock', 'app.mjs'), [how], {
-        logFile: path.join(ROOT, 'build', 'esm-bedrock-test.jsonl'),
         // The SDK's notice that its 2027 releases need Node 22: not this test's output.
         env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       });

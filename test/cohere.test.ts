@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attest, MimaAttestationError } from '../src';
-import { captureWarnings, isCallSite, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { captureWarnings, isCallSite, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import {
   chatV1Reply,
   chatV2Reply,
@@ -205,9 +205,7 @@ describe('cohere-ai 8.x (CommonJS)', () => {
 
 describe('cohere-ai 8.x (an ES module app under node --import …/register)', () => {
   it('patches `import { CohereClient } from "cohere-ai"` and blocks both clients before any request', () => {
-    const output = runRegisteredApp(path.join(FIXTURES, 'cohere', 'app.mjs'), [], {
-      logFile: path.join(ROOT, 'build', 'esm-cohere-test.jsonl'),
-    });
+    const output = runRegisteredApp(path.join(FIXTURES, 'cohere', 'app.mjs'), []);
     const blocked = (callSite: string) => ({
       attested: 'hello',
       unattested: `MimaAttestationError:${callSite}`,

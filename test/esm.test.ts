@@ -6,9 +6,7 @@ import { runsOnThisNode } from './helpers/openai';
 
 /** Runs the ES module app under `node --import .../register` in block mode. */
 function runApp(target: string, ...flags: string[]) {
-  const output = runRegisteredApp(path.join(FIXTURES, 'esm', 'app.mjs'), [target, ...flags], {
-    logFile: path.join(ROOT, 'build', 'esm-test.jsonl'),
-  });
+  const output = runRegisteredApp(path.join(FIXTURES, 'esm', 'app.mjs'), [target, ...flags]);
   return JSON.parse(output) as Record<string, { attested: string; unattested: string }> & {
     patchPoints: string[];
   };

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attest, MimaAttestationError, MimaGovernance } from '../src';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
-import { captureWarnings, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import {
   GEMINI_ORIGIN,
   generateContentReply,
@@ -228,13 +228,10 @@ function pick(attributes: Record<string, unknown>) {
 
 /** Runs the ES module app under `node --import …/register` in block mode. */
 function runApp(...args: string[]) {
-  const output = runRegisteredApp(
-    path.join(FIXTURES, 'google-genai', 'app.mjs'),
-    [GOOGLE_GENAI_DIR, ...args],
-    {
-      logFile: path.join(ROOT, 'build', 'esm-google-genai-test.jsonl'),
-    },
-  );
+  const output = runRegisteredApp(path.join(FIXTURES, 'google-genai', 'app.mjs'), [
+    GOOGLE_GENAI_DIR,
+    ...args,
+  ]);
   return JSON.parse(output) as Record<string, object> & { patchPoints: string[] };
 }
 

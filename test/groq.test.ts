@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import nock from 'nock';
 import { MimaAttestationError } from '../src';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
-import { captureWarnings, isCallSite, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { captureWarnings, isCallSite, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import {
   chatBody,
   embeddingReply,
@@ -170,9 +170,7 @@ describe('groq-sdk mima.ai_call spans', () => {
 
 describe('groq-sdk ES module apps (node --import …/register)', () => {
   it('patches the ES module copy of groq-sdk 1.x (client.mjs) and blocks its unattested call', () => {
-    const output = runRegisteredApp(path.join(FIXTURES, 'groq', 'app.mjs'), [GROQ_DIR], {
-      logFile: path.join(ROOT, 'build', 'groq-esm-test.jsonl'),
-    });
+    const output = runRegisteredApp(path.join(FIXTURES, 'groq', 'app.mjs'), [GROQ_DIR]);
     assert.deepEqual(JSON.parse(output), {
       attested: 'hello',
       unattested: 'MimaAttestationError:groq.Groq.chat',

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attest, MimaAttestationError, MimaGovernance } from '../src';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
-import { captureWarnings, LOG_FILE, readRecords, ROOT, useGuard } from './helpers/guard';
+import { captureWarnings, LOG_FILE, readRecords, useGuard } from './helpers/guard';
 import {
   chatReply,
   chatStreamBody,
@@ -216,9 +216,7 @@ describe('@mistralai/mistralai 2.x (a CommonJS app: require() of the ES module)'
 
 /** Runs the app under `node --import …/register` in block mode. */
 function runApp(how: 'import' | 'require') {
-  const output = runRegisteredApp(path.join(FIXTURES, 'mistral', 'app.mjs'), [MISTRAL_DIR, how], {
-    logFile: path.join(ROOT, 'build', 'esm-mistral-test.jsonl'),
-  });
+  const output = runRegisteredApp(path.join(FIXTURES, 'mistral', 'app.mjs'), [MISTRAL_DIR, how]);
   return JSON.parse(output) as Record<string, unknown>;
 }
 
