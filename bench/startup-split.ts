@@ -3,14 +3,21 @@
  * take turns (bare, guard, an InstrumentationBase subclass that only hooks openai), medians of wall
  * ms. Steps: loading `@opentelemetry/api` and `@opentelemetry/instrumentation` (which the guard and
  * the peer both load), the guard's own modules, `enableGuard()` (or constructing the subclass), then
- * `require('openai')` under the hooks, against the same require with none. A diagnostic, not a target:
+ * `require('openai')` under the hooks, against the same require with none. A fourth variant loads
+ * the guard's own modules as one esbuild bundle (the OTel packages left out, as an app shares them):
+ * how much of their load is the count of files rather than their code. A diagnostic, not a target:
  *
  *   node build/bench/startup-split.js [processes]     (after a build; about 20 s)
  */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as esbuild from 'esbuild';
 
 type Steps = Record<string, number>;
-const VARIANTS = ['bare', 'guard', 'floor'] as const;
+const VARIANTS = ['bare', 'guard', 'bundled', 'floor'] as const;
+/** Beside this file, so that the bundle's require of the OTel packages finds node_modules. */
+const GUARD_BUNDLE = path.join(__dirname, 'startup-split.guard-bundle.js');
 type Variant = (typeof VARIANTS)[number];
 
 /** One start-up in this process, cut at its steps (ms between performance.now() stamps). */
@@ -27,8 +34,8 @@ function child(variant: Variant): Steps {
     require('@opentelemetry/api');
     require('@opentelemetry/instrumentation');
     stamp('OTel API + instrumentation load');
-    if (variant === 'guard') {
-      const guard = require('../src') as typeof import('../src');
+    if (variant !== 'floor') {
+      const guard = require(variant === 'guard' ? '../src' : GUARD_BUNDLE) as typeof import('../src');
       stamp("guard's own modules load");
       guard.enableGuard();
       stamp('enableGuard()');
@@ -54,6 +61,22 @@ function main(): void {
     return;
   }
   const processes = Number(process.argv[2] ?? 9);
+  esbuild.buildSync({
+    entryPoints: [path.join(__dirname, '..', 'src', 'index.js')],
+    bundle: true,
+    platform: 'node',
+    external: ['@opentelemetry/*'],
+    outfile: GUARD_BUNDLE,
+    logLevel: 'silent',
+  });
+  try {
+    report(processes);
+  } finally {
+    fs.rmSync(GUARD_BUNDLE, { force: true });
+  }
+}
+
+function report(processes: number): void {
   const runs = new Map<Variant, Steps[]>(VARIANTS.map((v) => [v, []]));
   for (let round = 0; round < processes; round++) {
     for (let i = 0; i < VARIANTS.length; i++) {
@@ -66,7 +89,7 @@ function main(): void {
   const bareOpenai = median(runs.get('bare')!.map((s) => s["require('openai')"]));
   console.log(`medians of ${processes} processes per variant, wall ms (node ${process.version})`);
   console.log(`bare: require('openai') ${bareOpenai.toFixed(1)}`);
-  for (const variant of ['guard', 'floor'] as const) {
+  for (const variant of ['guard', 'bundled', 'floor'] as const) {
     const steps = Object.keys(runs.get(variant)![0]);
     const parts = steps.map((step) => {
       const ms = median(runs.get(variant)!.map((s) => s[step]));
