@@ -9,8 +9,11 @@ import {
   ARGUMENT_SHAPES,
   clientHelpers,
   countingApi,
+  immediate,
   publicSurface,
   settle,
+  waitForEnd,
+  type Outcome,
   type SurfaceMethod,
 } from './helpers/surface';
 
@@ -113,10 +116,13 @@ for (const sdk of SDKS) {
             const client = makeClient(url);
             // Settled inside attest(): some results start their request only when awaited
             // (@anthropic-ai/sdk's tool runner is a lazy thenable).
-            await attest(async () => settle(method.call(client, structuredClone(args)), PENDING_MS))().catch(
-              () => undefined, // the SDK refused these arguments before any request
+            const outcome = await attest(async () =>
+              settle(method.call(client, structuredClone(args)), PENDING_MS),
+            )().catch(
+              (error: unknown) => immediate('threw', error), // the SDK refused these arguments before any request
             );
             api.finish(id);
+            await waitForEnd(outcome, method.name);
             if (api.requests(id) > 0) {
               reaching.set(method.name, args);
               break;
@@ -144,13 +150,14 @@ for (const sdk of SDKS) {
           if (!args) continue;
           await clearRecords();
           const { url, id } = api.baseURL();
-          let outcome: { state: string; error?: unknown };
+          let outcome: Outcome;
           try {
             outcome = await settle(method.call(makeClient(url), structuredClone(args)), PENDING_MS);
           } catch (error) {
-            outcome = { state: 'threw', error };
+            outcome = immediate('threw', error);
           }
           api.finish(id);
+          await waitForEnd(outcome, method.name);
           if (api.requests(id) > 0)
             leaked.push(`${method.name} (${api.requests(id)} requests, ${outcome.state})`);
           const records = await readRecords();

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { attest } from '../../src';
 import { clearRecords, readRecords, useGuard } from './guard';
-import { countingApi, settle, type SurfaceMethod } from './surface';
+import { countingApi, immediate, settle, waitForEnd, type SurfaceMethod } from './surface';
 
 /** Arguments for one call, built for the client it goes to (a model bound to its URL, …). */
 export type ArgumentShape = (client: object) => unknown[];
@@ -34,12 +34,29 @@ export function fixedShapes(shapes: unknown[][]): ArgumentShape[] {
 
 const REFINE_ROUNDS = 8;
 
-/** A paginator or other lazy async iterable sends when first read: read one item of it. */
+/**
+ * A paginator or other lazy async iterable sends when first read: read one item of it, then
+ * close it as a loop that breaks would (a stream left open would go on without the walk).
+ */
 function firstStep(value: unknown): unknown {
   const iterable = value as { then?: unknown; [Symbol.asyncIterator]?: () => AsyncIterator<unknown> } | null;
   if (iterable === null || typeof iterable !== 'object' || typeof iterable.then === 'function') return value;
   const iterate = iterable[Symbol.asyncIterator];
-  return typeof iterate === 'function' ? iterate.call(iterable).next() : value;
+  if (typeof iterate !== 'function') return value;
+  const iterator = iterate.call(iterable);
+  const close = async () => {
+    await iterator.return?.();
+  };
+  return iterator.next().then(
+    async (step) => {
+      await close();
+      return step;
+    },
+    async (error: unknown) => {
+      await close();
+      throw error;
+    },
+  );
 }
 
 /**
@@ -69,12 +86,13 @@ export function describeSurface(spec: SurfaceSpec): void {
           try {
             return await settle(firstStep(method.call(client, args)), pendingMs);
           } catch (error) {
-            return { state: 'threw', error };
+            return immediate('threw', error);
           }
         };
         const strayBefore = spec.strayRequests?.() ?? 0;
         const outcome = attested ? await attest(call)() : await call();
         api.finish(id);
+        await waitForEnd(outcome, method.name);
         const stray = (spec.strayRequests?.() ?? 0) - strayBefore;
         return { outcome, args, requests: api.requests(id) + stray };
       }

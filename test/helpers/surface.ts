@@ -133,23 +133,72 @@ export async function countingApi() {
   };
 }
 
-/** Settles with the call's outcome, or 'pending' after `ms` (a poll helper, a stream never read). */
-export async function settle(value: unknown, ms: number): Promise<{ error?: unknown; state: string }> {
-  if (value === null || typeof (value as PromiseLike<unknown>)?.then !== 'function') {
-    return { state: 'sync' };
+/**
+ * The promise a call's work ends with. The SDKs' stream helpers (openai's EventStream runners and
+ * streams, @anthropic-ai/sdk's MessageStream) are returned at once and run from a timer: unless
+ * their done() is awaited (or an 'error' listener is on), a failure is rethrown as a rejection
+ * nobody handles, so done() is what the walk waits on.
+ */
+function workOf(value: unknown): PromiseLike<unknown> | undefined {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
+  const v = value as { then?: unknown; done?: unknown; on?: unknown; abort?: unknown };
+  if (typeof v.then === 'function') return value as PromiseLike<unknown>;
+  if (typeof v.done === 'function' && typeof v.on === 'function' && typeof v.abort === 'function') {
+    return (v.done as () => Promise<unknown>).call(value);
   }
+  return undefined;
+}
+
+export interface Outcome {
+  state: string;
+  error?: unknown;
+  /** Resolves once the call's work is over, whatever its outcome: the walk waits for it. */
+  ended: Promise<void>;
+}
+
+/** A call that threw (or returned) at once: nothing of it is left running. */
+export function immediate(state: string, error?: unknown): Outcome {
+  return { state, error, ended: Promise.resolve() };
+}
+
+/** Settles with the call's outcome, or 'pending' after `ms` (a poll helper, a stream never read). */
+export async function settle(value: unknown, ms: number): Promise<Outcome> {
+  const work = workOf(value);
+  if (!work) return immediate('sync');
+  const outcome = Promise.resolve(work).then(
+    () => ({ state: 'resolved' }),
+    (error: unknown) => ({ state: 'rejected', error }),
+  );
+  const ended = outcome.then(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<{ state: string }>((resolve) => {
     timer = setTimeout(() => resolve({ state: 'pending' }), ms);
   });
   try {
-    return await Promise.race([
-      Promise.resolve(value).then(
-        () => ({ state: 'resolved' }),
-        (error: unknown) => ({ state: 'rejected', error }),
-      ),
-      timeout,
-    ]);
+    return { ...(await Promise.race([outcome, timeout])), ended };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * How long a call may go on once its client is finished: every request it sends then gets a 400
+ * at once, so only a wait of its own keeps it longer (a client timeout, 5 s in the walks; openai's
+ * files.waitForProcessing polls every 5 s).
+ */
+const END_MS = 10_000;
+
+/**
+ * Waits for the work a call started to be over, so that nothing of it (a retry, a poll, a stream
+ * helper's timer) runs, or rejects, during a later call or after the walk.
+ */
+export async function waitForEnd(outcome: Outcome, name: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), END_MS)));
+  try {
+    if (await Promise.race([outcome.ended.then(() => false), late])) {
+      throw new Error(`${name} was still running ${END_MS} ms after its server turned it away`);
+    }
   } finally {
     clearTimeout(timer);
   }
