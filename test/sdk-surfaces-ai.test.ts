@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { AI_7_RUNS_HERE, aiWorkspace, loadAI, type AIModule } from './helpers/ai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AI_7_RUNS_HERE, aiEntry, aiWorkspace, loadAI, type AIModule } from './helpers/ai';
 import { useGuard } from './helpers/guard';
 import type { SurfaceMethod } from './helpers/surface';
 import { describeSurface, type ArgumentShape } from './helpers/surface-walk';
@@ -43,11 +45,29 @@ async function readAll(stream: ReadableStream<unknown>): Promise<void> {
 }
 
 /**
- * Every exported function of the installed `ai`, and every method of each exported class built
- * with a model (ToolLoopAgent, …), called with each model kind of @ai-sdk/openai pointed at the
- * counting server. Functions that take no model simply never send.
+ * The members each class of the installed `ai` declares private in its types (`private getSocket;`):
+ * no user calls them. Called with made-up arguments they break the class's own state (ai 7's
+ * WebSocketChatTransport.getSocket, given an object that is no AbortSignal, leaves its connection
+ * promise rejected with nothing of the SDK's to handle it).
  */
-function aiSurface(ai: AIModule): SurfaceMethod[] {
+function privateMembers(entry: string): Map<string, Set<string>> {
+  const types = fs.readFileSync(path.join(path.dirname(entry), 'index.d.ts'), 'utf8');
+  const found = new Map<string, Set<string>>();
+  for (const [, name, body] of types.matchAll(/^(?:export )?declare class (\w+)[^\n]*\{\n([\s\S]*?)^\}/gm)) {
+    found.set(
+      name,
+      new Set([...body.matchAll(/^\s+private (?:static |readonly )*(\w+)/gm)].map((m) => m[1])),
+    );
+  }
+  return found;
+}
+
+/**
+ * Every exported function of the installed `ai`, and every public method of each exported class
+ * built with a model (ToolLoopAgent, …), called with each model kind of @ai-sdk/openai pointed at
+ * the counting server. Functions that take no model simply never send.
+ */
+function aiSurface(ai: AIModule, privates: Map<string, Set<string>>): SurfaceMethod[] {
   const exports = ai as unknown as Record<string, unknown>;
   const methods: SurfaceMethod[] = [];
   for (const name of Object.keys(exports).sort()) {
@@ -55,7 +75,7 @@ function aiSurface(ai: AIModule): SurfaceMethod[] {
     if (isClass(value)) {
       const proto = value.prototype as Record<string, unknown>;
       for (const method of Object.getOwnPropertyNames(proto)) {
-        if (method === 'constructor' || method.startsWith('_')) continue;
+        if (method === 'constructor' || method.startsWith('_') || privates.get(name)?.has(method)) continue;
         if (typeof Object.getOwnPropertyDescriptor(proto, method)?.value !== 'function') continue;
         methods.push({
           name: `new ${name}().${method}`,
@@ -69,11 +89,27 @@ function aiSurface(ai: AIModule): SurfaceMethod[] {
     } else if (typeof value === 'function') {
       methods.push({
         name,
-        call: (c, args) => drained(((c as AIClient).ai[name as keyof AIModule] as AnyFunction)(...args)),
+        call: (c, args) => {
+          const fn = (c as AIClient).ai[name as keyof AIModule] as AnyFunction;
+          return drained(fn(...audioAsStream(fn, args)));
+        },
       });
     }
   }
   return methods;
+}
+
+/**
+ * ai 7's streamTranslate takes its audio as a stream, and cancels it when the call fails: any other
+ * value (the transcription shape's bytes, or none) turns the SDK's refusal of the made-up model
+ * into a TypeError in its own catch handler, a rejection no caller can reach. It gets the shape's
+ * bytes as the stream its types ask for (exported as experimental_streamTranslate).
+ */
+function audioAsStream(fn: AnyFunction, args: unknown[]): unknown[] {
+  if (fn.name !== 'streamTranslate' || args[0] === null || typeof args[0] !== 'object') return args;
+  const { audio } = args[0] as { audio?: unknown };
+  const bytes = audio instanceof Uint8Array ? [audio] : [];
+  return [{ ...args[0], audio: ReadableStream.from(bytes) }, ...args.slice(1)];
 }
 
 const UI_MESSAGES = [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'x' }] }];
@@ -114,7 +150,7 @@ for (const major of [6, 7] as const) {
         ai,
         provider: createOpenAI({ baseURL, apiKey: 'test-key' }),
       });
-      const surface = aiSurface(ai);
+      const surface = aiSurface(ai, privateMembers(aiEntry(major)));
       assert.ok(surface.length > 50, 'the walk sees the package exports');
       return { makeClient, surface };
     },
