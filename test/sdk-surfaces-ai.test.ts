@@ -157,6 +157,7 @@ for (const major of [6, 7] as const) {
     shapes: SHAPES,
     // Most exports are helpers that take no model (tool, jsonSchema, stream utilities, …).
     minReaching: 0,
+    callSitePrefix: 'ai.',
     showReaching: true,
     pendingMs: 2000,
   });

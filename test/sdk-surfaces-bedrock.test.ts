@@ -62,4 +62,5 @@ describeSurface({
     ],
   ]),
   minReaching: 0.8,
+  callSitePrefix: 'bedrock.',
 });

@@ -29,4 +29,5 @@ describeSurface({
   shapes: fixedShapes([...ARGUMENT_SHAPES]),
   refine: fillFromFernErrors,
   minReaching: 0.8,
+  callSitePrefix: 'cohere.',
 });

@@ -57,5 +57,6 @@ for (const vertexai of [false, true]) {
       ],
     ]),
     minReaching: 0.55,
+    callSitePrefix: 'google-genai.',
   });
 }

@@ -65,6 +65,7 @@ describeSurface({
   ] as ArgumentShape[],
   strayRequests: () => stray,
   minReaching: 0.8,
+  callSitePrefix: 'litellm.',
   showReaching: true,
 });
 

@@ -24,6 +24,7 @@ describeSurface({
   shapes: fixedShapes(ARGUMENT_SHAPES.slice(0, 3)),
   refine: fillFromIssues,
   minReaching: 0.8,
+  callSitePrefix: 'mistral.',
 });
 
 type Result = { ok: boolean; value?: unknown; error?: unknown };
@@ -65,4 +66,5 @@ describeSurface({
   shapes: fixedShapes(ARGUMENT_SHAPES.slice(0, 3)),
   refine: fillFromIssues,
   minReaching: 0.8,
+  callSitePrefix: 'mistral.',
 });

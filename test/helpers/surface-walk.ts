@@ -17,6 +17,12 @@ export interface SurfaceSpec {
   /** The share of the surface that must reach the server attested: the walk must be real. */
   minReaching: number;
   /**
+   * How the walked SDK's own call sites begin ('ai.'): a blocked record must name this layer. A
+   * call that reaches the network through another patched SDK (ai's models through @ai-sdk/*) is
+   * still blocked there when the guard misses the walked SDK, and its record then names the other.
+   */
+  callSitePrefix: string;
+  /**
    * Requests refused on their way to another host so far (an SDK that ignores the base URL):
    * counted as reaching the network for the call in progress.
    */
@@ -144,6 +150,7 @@ export function describeSurface(spec: SurfaceSpec): void {
         assert.ok(reaching.size > 0, 'the attested walk ran first');
         const leaked: string[] = [];
         const unrecorded: string[] = [];
+        const misnamed: string[] = [];
         for (const method of loaded.surface) {
           const shape = reaching.get(method.name);
           if (!shape) continue;
@@ -153,11 +160,14 @@ export function describeSurface(spec: SurfaceSpec): void {
           const records = await readRecords();
           if (records.length !== 1 || records[0].blocked !== true) {
             unrecorded.push(`${method.name} (${records.length} records)`);
+          } else if (!records[0].call_site.startsWith(spec.callSitePrefix)) {
+            misnamed.push(`${method.name} (recorded as ${records[0].call_site})`);
           }
         }
         console.log(`      ${spec.label}: ${reaching.size - unrecorded.length} of ${reaching.size} blocked`);
         assert.deepEqual(leaked, [], 'methods whose requests reached the server');
         assert.deepEqual(unrecorded, [], 'methods without exactly one blocked record');
+        assert.deepEqual(misnamed, [], `methods blocked by another layer than ${spec.callSitePrefix}*`);
       });
     },
   );
