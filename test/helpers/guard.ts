@@ -10,6 +10,8 @@ import { readLogRecords } from './log-lines';
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 const TEST_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-test-'));
+// Removed when the test process exits: after the guard's own exit flush, which it puts first.
+process.on('exit', () => fs.rmSync(TEST_DIR, { recursive: true, force: true }));
 
 /** A private temp directory per test process for the JSONL report. */
 export const LOG_FILE = path.join(TEST_DIR, 'guard_log.jsonl');
