@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import nock from 'nock';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
@@ -23,6 +22,7 @@ import { countingReply } from './helpers/mock-http';
 import { CANARY, chatCompletion, chatStreamBody, loadOpenAI, makeClient } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
 import { recordSpans } from './helpers/spans';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 const HOST = new URL(AI_BASE_URL).origin;
 /** A PDF by URL: the SDK downloads it before the model call, as OpenAI chat takes only image URLs. */
@@ -425,7 +425,7 @@ for (const major of [6, 7] as const) {
 
 /** Runs test/fixtures/ai/app.mjs in a child under `node --import …/register`; see that file. */
 function runApp(major: 6 | 7, mode: Mode, ...flags: string[]) {
-  const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mima-ai-')), 'guard_log.jsonl');
+  const logFile = path.join(makeTempDir('mima-ai-'), 'guard_log.jsonl');
   const output = runRegisteredApp(path.join(FIXTURES, 'ai', 'app.mjs'), flags, {
     mode,
     logFile,

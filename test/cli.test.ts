@@ -2,7 +2,6 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { resolveConfig } from '../src/app/config';
@@ -10,6 +9,7 @@ import { encodeRecords } from '../src/app/daemon-wire/protocol';
 import type { DetectionRecord } from '../src/app/types';
 import { captureDiag } from './helpers/diag';
 import { readLogRecords } from './helpers/log-lines';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
@@ -18,7 +18,7 @@ const DAEMON_SERVER = path.join(ROOT, 'build', 'src', 'command', 'daemon', 'serv
 
 /** A fresh HOME: os.homedir() follows it, so ~/.mima is private to the test. */
 function tempHome(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'mcl-'));
+  return makeTempDir('mcl-');
 }
 
 /** The environment without the variables that would point the CLI away from HOME. */

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { resolveConfig, configFromArgument } from '../src/app/config';
 import { enableGuard, MimaGuardInstrumentation } from '../src';
 import { DEFAULT_NETWORK_HOSTS, HOST_ENTRY_FORMAT } from '../src/app/network/hosts';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 describe('configuration', () => {
   it('takes the constructor config first, then the environment, then defaults', () => {
@@ -30,7 +31,7 @@ describe('configuration', () => {
   });
 
   it('reads the workspace id from ~/.mima/config.json when nothing else sets it', () => {
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-home-'));
+    const home = makeTempDir('mima-home-');
     fs.mkdirSync(path.join(home, '.mima'));
     fs.writeFileSync(path.join(home, '.mima', 'config.json'), JSON.stringify({ workspace_id: 'ws-file' }));
     const saved = process.env.HOME;

@@ -1,7 +1,5 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import nock from 'nock';
 import { context, createNoopMeter, metrics } from '@opentelemetry/api';
@@ -21,6 +19,7 @@ import { readLogRecords } from './helpers/log-lines';
 import { countingReply } from './helpers/mock-http';
 import { BASE_URL, chatCompletion, loadOpenAI, makeClient, userMessage } from './helpers/openai';
 import { loadLitellm } from './helpers/litellm';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 const HOST = new URL(BASE_URL).origin;
 const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
@@ -122,7 +121,7 @@ describe('attestation coverage', () => {
     let logFile: string;
 
     beforeEach(() => {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-coverage-'));
+      dir = makeTempDir('mima-coverage-');
       logFile = path.join(dir, 'guard_log.jsonl');
     });
 

@@ -2,7 +2,6 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type * as Net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { MAX_LINE_BYTES } from '../src/app/daemon-wire/protocol';
 import { startDaemon } from '../src/command/daemon/server';
@@ -12,6 +11,7 @@ import { captureDiag } from './helpers/diag';
 import { ROOT } from './helpers/guard';
 import { rotatedLogLines } from './helpers/log-lines';
 import { detection } from './fixtures/daemon-client/records';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 // The module objects themselves (not an import namespace), so that a test can wrap a function.
 const net = require('node:net') as typeof Net;
@@ -26,7 +26,7 @@ interface Paths {
 }
 
 function tempPaths(): Paths {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-ds-'));
+  const dir = makeTempDir('mima-ds-');
   return {
     socket: path.join(dir, 'd.sock'),
     log: path.join(dir, 'daemon.jsonl'),

@@ -1,13 +1,16 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { tempDir } from './helpers/temp-dir';
 
 /** The compiled test lives in build/test. */
 const ROOT = path.resolve(__dirname, '..', '..');
 
 function runDemo(): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'build', 'demo', 'demo.js')], { cwd: ROOT });
+    // The demo leaves its logs in the temp dir for a user to read: here, in one this test removes.
+    const env = { ...process.env, TMPDIR: tempDir('mima-demo-test-') };
+    const child = spawn(process.execPath, [path.join(ROOT, 'build', 'demo', 'demo.js')], { cwd: ROOT, env });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));

@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import nock from 'nock';
 import { startDaemon, type DaemonHandle } from '../src/command/daemon/server';
@@ -9,9 +8,10 @@ import { captureDiag } from './helpers/diag';
 import { readRecords, useGuard } from './helpers/guard';
 import { readLogRecords } from './helpers/log-lines';
 import { BASE_URL, chatCompletion, loadOpenAI, makeClient, userMessage } from './helpers/openai';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 /** A short directory: Unix socket paths are limited to about 107 bytes. */
-const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mima-fc-'));
+const tempDir = () => makeTempDir('mima-fc-');
 
 function logIds(file: string): string[] {
   const files = [file, ...[1, 2, 3].map((n) => `${file}.${n}`)].filter((f) => fs.existsSync(f));

@@ -1,13 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { JsonlFileSink } from '../src/app/sinks/jsonl-sink';
 import type { DetectionRecord } from '../src/app/types';
 import { captureDiag } from './helpers/diag';
 import { ROOT } from './helpers/guard';
 import { readLogRecords } from './helpers/log-lines';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 function record(i: number): DetectionRecord {
   return {
@@ -25,7 +25,7 @@ function record(i: number): DetectionRecord {
 }
 
 const RECORD_BYTES = Buffer.byteLength(JSON.stringify(record(10)) + '\n');
-const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mima-jsonl-'));
+const tempDir = () => makeTempDir('mima-jsonl-');
 const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
 const ids = (file: string) => readLogRecords<{ id?: string }>(file).map((r) => r.id);
 const SINK_MODULE = JSON.stringify(path.join(ROOT, 'build', 'src', 'app', 'sinks', 'jsonl-sink.js'));

@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { attest, MimaAttestationError } from '../src';
 import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
@@ -9,6 +8,7 @@ import { readLogRecords } from './helpers/log-lines';
 import { countingReply } from './helpers/mock-http';
 import { BASE_URL, CANARY, chatCompletion } from './helpers/openai';
 import { isolateSdkTests } from './helpers/sdk-suite';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 /**
  * The higher-layer rule from the other side: LangChain is not patched, so a ChatOpenAI call is
@@ -103,7 +103,7 @@ const mockChat = (times = 1) =>
     });
 
     it('an ES module app’s invoke() (openai 7 in ES module form) yields exactly one record', () => {
-      const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mima-langchain-')), 'guard_log.jsonl');
+      const logFile = path.join(makeTempDir('mima-langchain-'), 'guard_log.jsonl');
       const output = runRegisteredApp(path.join(FIXTURES, 'langchain', 'app.mjs'), [], {
         mode: 'report',
         logFile,

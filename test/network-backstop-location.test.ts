@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCjsApp } from './helpers/cjs-app';
 import { readLogRecords } from './helpers/log-lines';
 import { childEnv } from './helpers/node-child';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 /**
  * The network backstop's records (detect() with no `below`) capture under a default function,
@@ -22,7 +22,7 @@ const server = http.createServer((q, s) => { q.resume(); s.end('{}'); }).listen(
 
 describe("the network backstop's record names the line of the request", function () {
   it('a fetch() to a listed AI host outside any SDK call has code_file/code_line', function () {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-net-'));
+    const dir = makeTempDir('mima-net-');
     try {
       const logFile = path.join(dir, 'records.jsonl');
       // NODE_V8_COVERAGE kept: the child runs build/src, whose coverage counts.

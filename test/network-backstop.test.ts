@@ -2,7 +2,6 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as semver from 'semver';
 import { attest, disableGuard, MimaGovernance, withAttested } from '../src';
@@ -15,6 +14,7 @@ import { FIXTURES, runRegisteredApp } from './helpers/esm-app';
 import { captureWarnings, clearRecords, readRecords, SOCKET_PATH, useGuard } from './helpers/guard';
 import { parseLogRecords } from './helpers/log-lines';
 import { chatCompletion, type OpenAIModule } from './helpers/openai';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 const SECRET = 'SECRET-QUERY-4d1e';
 
@@ -301,7 +301,7 @@ describe('network backstop (diagnostics_channel)', () => {
         .findIndex((l) => l.endsWith('// raw fetch')) + 1;
 
     function runApp(scenario: string) {
-      const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mima-net-')), 'guard_log.jsonl');
+      const logFile = path.join(makeTempDir('mima-net-'), 'guard_log.jsonl');
       const output = runRegisteredApp(app, [scenario], {
         logFile,
         mode: 'report',

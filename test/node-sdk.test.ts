@@ -1,14 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from './helpers/guard';
 import { readLogRecords } from './helpers/log-lines';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 describe('NodeSDK', () => {
   it('takes MimaGuardInstrumentation in its instrumentations and exports the mima.ai_call span', () => {
-    const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mima-sdk-')), 'log.jsonl');
+    const logFile = path.join(makeTempDir('mima-sdk-'), 'log.jsonl');
     const out = execFileSync(
       process.execPath,
       [path.join(ROOT, 'test', 'fixtures', 'node-sdk-app.js'), logFile],

@@ -4,12 +4,12 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { ROOT } from './helpers/guard';
 import { chatCompletion } from './helpers/openai';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 const SCAN_APP = path.join(ROOT, 'test', 'fixtures', 'report-scan');
 
@@ -86,7 +86,7 @@ describe('mima-guard report --html, checked in headless chromium', function () {
   after(async () => browser?.close());
 
   it('renders the calls per site, per day and the coverage the log holds, with no console error and no request', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-html-'));
+    const dir = makeTempDir('mima-html-');
     const log = path.join(dir, 'guard_log.jsonl');
     const out = path.join(dir, 'report.html');
     writeLog(log);
@@ -173,7 +173,7 @@ describe('mima-guard report --html --scan, checked in headless chromium', functi
   after(async () => browser?.close());
 
   it('puts each call site the scan finds beside what the logs saw there: seen unattested, never seen, attested', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-html-scan-'));
+    const dir = makeTempDir('mima-html-scan-');
     const log = path.join(dir, 'guard_log.jsonl');
     const out = path.join(dir, 'report.html');
     const server = await chatServer();
@@ -221,7 +221,7 @@ describe('mima-guard report --html --scan, checked in headless chromium', functi
 
 describe('mima-guard report --html, without a browser', () => {
   it('refuses --json together with --html (exit 2), naming both', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-html-'));
+    const dir = makeTempDir('mima-html-');
     const result = (() => {
       try {
         execFileSync(

@@ -7,6 +7,7 @@ import { MISSING_TYPESCRIPT } from '../src/command/scan/typescript';
 import { scan } from '../src/command/scan';
 import type { ScanReport, ScanSite } from '../src/command/scan/format';
 import { SDK_DEFINITIONS } from '../src/app/sdks';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
@@ -307,7 +308,7 @@ describe('mima-guard scan', function () {
     });
 
     it("uses the scanned project's typescript before the guard's", () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-scan-'));
+      const dir = makeTempDir('mima-scan-');
       const ts = path.join(dir, 'node_modules', 'typescript');
       fs.mkdirSync(ts, { recursive: true });
       fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"scan-own-typescript","private":true}');
@@ -325,7 +326,7 @@ describe('mima-guard scan', function () {
     it("passes over the project's typescript 7 (no compiler API) for the guard's, never exiting 1", () => {
       // typescript 7 is the native compiler: its package has no JavaScript API. Before, the scan
       // failed with "Cannot read properties of undefined (reading 'ES2022')" and exit 1.
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-scan-'));
+      const dir = makeTempDir('mima-scan-');
       try {
         const ts = path.join(dir, 'node_modules', 'typescript');
         fs.mkdirSync(ts, { recursive: true });
@@ -366,7 +367,7 @@ Module._resolveFilename = function (request, parent, isMain, options) {
     it('scans a typescript 7 project with @typescript/typescript6 beside it', () => {
       // Before, the message advised typescript 6 "under another name", and the scan never looked
       // for one.
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-scan-'));
+      const dir = makeTempDir('mima-scan-');
       try {
         const modules = path.join(dir, 'node_modules');
         const ts7 = path.join(modules, 'typescript');

@@ -1,17 +1,15 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { enableGuard } from '../../src/app/enable';
 import { MimaAttestationError } from '../../src/app/errors';
 import { activeGuard } from '../../src/app/guard';
 import type { DetectionRecord, MimaGuardConfig } from '../../src/app/types';
 import { readLogRecords } from './log-lines';
+import { tempDir } from './temp-dir';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 
-const TEST_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-test-'));
-// Removed when the test process exits: after the guard's own exit flush, which it puts first.
-process.on('exit', () => fs.rmSync(TEST_DIR, { recursive: true, force: true }));
+const TEST_DIR = tempDir('mima-test-');
 
 /** A private temp directory per test process for the JSONL report. */
 export const LOG_FILE = path.join(TEST_DIR, 'guard_log.jsonl');

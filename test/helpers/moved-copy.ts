@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { captureDiag } from './diag';
 import { useGuard } from './guard';
+import { tempDir as makeTempDir } from './temp-dir';
 
 /**
  * Writes a fake copy of an SDK whose `files` hold the given source, as a later release that
@@ -14,7 +14,7 @@ export async function requireMovedCopy(
   version: string,
   files: Record<string, string>,
 ): Promise<{ exports: unknown; warnings: string[] }> {
-  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mima-moved-')), 'node_modules', pkg);
+  const dir = path.join(makeTempDir('mima-moved-'), 'node_modules', pkg);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: pkg, version, main: 'index.js' }));
   for (const [file, source] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), source);

@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from '../helpers/guard';
 import { rotatedLogLines } from '../helpers/log-lines';
+import { tempDir as makeTempDir } from '../helpers/temp-dir';
 
 const CLI = path.join(ROOT, 'build', 'src', 'command', 'cli.js');
 const CLIENT = path.join(ROOT, 'build', 'test', 'fixtures', 'daemon-client', 'stream-client.js');
@@ -71,7 +71,7 @@ describe('Daemon killed with SIGKILL while a client streams records to it', () =
 
   it('loses no record: every one is in the daemon log or the client fallback file', async function () {
     this.timeout(60_000);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-dk-'));
+    const dir = makeTempDir('mima-dk-');
     const socket = path.join(dir, 'd.sock');
     const daemonLog = path.join(dir, 'daemon.jsonl');
     const fallbackFile = path.join(dir, 'fallback.jsonl');

@@ -1,6 +1,3 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { activeGuard } from '../../src/app/guard';
 import type { DetectionRecord } from '../../src/app/types';
@@ -9,9 +6,10 @@ import { AI_BASE_URL, type AIModule, type AIOpenAIProvider } from '../helpers/ai
 import { rotatedLogLines } from '../helpers/log-lines';
 import { countingReply } from '../helpers/mock-http';
 import { BASE_URL, chatCompletion, type OpenAIClient, userMessage } from '../helpers/openai';
+import { tempDir as makeTempDir } from '../helpers/temp-dir';
 
 /** A short private directory (0700): Unix socket paths are limited to about 107 bytes. */
-export const tempDir = (prefix = 'mima-rel-') => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+export const tempDir = (prefix = 'mima-rel-') => makeTempDir(prefix);
 
 export async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from '../helpers/guard';
+import { tempDir as makeTempDir } from '../helpers/temp-dir';
 
 const WRITER = path.join(ROOT, 'build', 'test', 'fixtures', 'jsonl', 'writer.js');
 const PROCESSES = 4;
@@ -31,7 +31,7 @@ function runWriter(file: string): Promise<void> {
 describe('JSONL file sink: several processes and worker threads on one rotating log', () => {
   it('keeps every record exactly once, in whole lines, across rotations', async function () {
     this.timeout(60_000);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mima-jsonl-mp-'));
+    const dir = makeTempDir('mima-jsonl-mp-');
     const file = path.join(dir, 'guard_log.jsonl');
     await Promise.all(Array.from({ length: PROCESSES }, () => runWriter(file)));
 
