@@ -20,13 +20,13 @@ import { attest, disableGuard, enableGuard } from '../src';
 import { ATTESTED_KEY, runFlagged } from '../src/app/attestation';
 import { chat, makeClient, startLoopbackServer } from './loopback';
 import { applySetup, parseSetup, withoutGuard } from './setup';
+import { median } from './stats';
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 type Spans = { toStart: number[]; toRequest: number[]; total: number[] };
 
 const now = () => process.hrtime.bigint();
 const µs = (from: bigint, to: bigint) => Number(to - from) / 1000;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main(): Promise<void> {
   const setup = parseSetup(process.argv[2] ?? 'otel');

@@ -9,6 +9,7 @@
  */
 import type { OpenAI as OpenAIClient } from 'openai';
 import { chat, makeClient, startLoopbackServer } from './loopback';
+import { median } from './stats';
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -25,8 +26,6 @@ function timedCapture(below: Method, limit: number, twice: boolean): number {
     Error.stackTraceLimit = previous;
   }
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main(): Promise<void> {
   const calls = Number(process.argv[2] ?? 2000);

@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
+import { median } from './stats';
 
 type Steps = Record<string, number>;
 const VARIANTS = ['bare', 'guard', 'bundled', 'floor'] as const;
@@ -48,11 +49,6 @@ function child(variant: Variant): Steps {
   stamp("require('openai')");
   /* eslint-enable @typescript-eslint/no-require-imports */
   return steps;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function main(): void {
